@@ -1,0 +1,120 @@
+"""gradcli: a define-by-run autograd engine with PyTorch's semantics, on numpy or CuPy.
+
+>>> import gradcli as torch
+>>> x = torch.ones(2, 2, requires_grad=True)
+>>> (x * 3).sum().backward()
+>>> x.grad
+tensor([[3., 3.],
+        [3., 3.]])
+"""
+
+import builtins as _builtins
+
+import numpy as _np
+
+from gradcli import cuda
+from gradcli.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from gradcli.autograd.tensor import Size, Tensor
+from gradcli.backend import device
+from gradcli.dtypes import (
+    bool_ as bool,
+)
+from gradcli.dtypes import (
+    dtype,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+)
+from gradcli.factories import (
+    arange,
+    default_generator,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    get_rng_state,
+    linspace,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    set_rng_state,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from gradcli.ops import (
+    abs,
+    argmax,
+    argmin,
+    cat,
+    clamp,
+    clone,
+    cos,
+    exp,
+    flatten,
+    log,
+    log_softmax,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mm,
+    permute,
+    relu,
+    reshape,
+    sigmoid,
+    sin,
+    softmax,
+    sqrt,
+    squeeze,
+    stack,
+    std,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    var,
+    where,
+)
+
+__version__ = "0.1.0"
+
+float = float32
+double = float64
+half = float16
+long = int64
+int = int32
+clip = clamp
+concat = cat
+
+
+def is_tensor(obj) -> _builtins.bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(t: Tensor) -> _builtins.int:
+    return t.numel()
+
+
+def allclose(a: Tensor, b: Tensor, rtol=1e-05, atol=1e-08, equal_nan=False) -> _builtins.bool:
+    a, b = a.detach().cpu().numpy(), b.detach().cpu().numpy()
+    return _builtins.bool(_np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(a: Tensor, b: Tensor) -> _builtins.bool:
+    return a.shape == b.shape and _builtins.bool((a == b).all())

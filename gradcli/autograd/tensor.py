@@ -1,0 +1,425 @@
+"""The Tensor: an array plus what autograd needs (requires_grad, grad, grad_fn, a version)."""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from gradcli import dtypes
+from gradcli.autograd import grad_mode
+from gradcli.autograd.engine import run_backward
+from gradcli.autograd.function import AccumulateGrad, RemovableHandle
+from gradcli.autograd.tensor_math import TensorMath
+from gradcli.backend import CPU, as_array, device, device_of, get_array_module, to_device
+from gradcli.errors import AutogradError, ShapeError
+
+
+class Size(tuple):
+    """A shape, printed like PyTorch's: `gradcli.Size([2, 3])`."""
+
+    def __repr__(self):
+        return f"gradcli.Size({list(self)})"
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+
+class Tensor(TensorMath):
+    __slots__ = (
+        "_data", "_requires_grad", "grad", "grad_fn", "_vc", "_acc", "_hooks", "_retains_grad",
+        "__weakref__",
+    )  # fmt: skip
+    __array_ufunc__ = None  # numpy defers to our reflected operators: np.float32(2) * t works
+
+    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+        t = _from_data(data, dtype, device)
+        self._init(t, False, None)
+        self.requires_grad = requires_grad
+
+    def _init(self, array, requires_grad, grad_fn):
+        self._data = array
+        self._requires_grad = requires_grad
+        self.grad = None
+        self.grad_fn = grad_fn
+        self._vc = [0]  # version counter, shared with views
+        self._acc = None
+        self._hooks = None
+        self._retains_grad = False
+
+    @classmethod
+    def _make(cls, array, requires_grad=False, grad_fn=None) -> Tensor:
+        """Wrap an array without copying or checking (the engine's fast path)."""
+        t = object.__new__(cls)
+        t._init(as_array(array), requires_grad, grad_fn)
+        return t
+
+    # ---- autograd attributes -----------------------------------------------------------------
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        flag = bool(flag)
+        if self.grad_fn is not None and not flag:
+            raise AutogradError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if flag and self._data.dtype.kind != "f":
+            raise AutogradError(
+                f"only Tensors of floating point dtype can require gradients (got "
+                f"{self.dtype}); convert first with .float()"
+            )
+        self._requires_grad = flag
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    @property
+    def data(self) -> Tensor:
+        """The same storage, detached and untracked (in-place changes bypass version checks)."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data if isinstance(value, Tensor) else as_array(value)
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    def _edge(self):
+        """(node, 0) this tensor feeds in a graph: its grad_fn, its AccumulateGrad, or None."""
+        if self.grad_fn is not None:
+            return (self.grad_fn, 0)
+        if not self._requires_grad:
+            return (None, 0)
+        acc = self._acc() if self._acc is not None else None
+        if acc is None:
+            acc = AccumulateGrad(self)
+            self._acc = weakref.ref(acc)
+        return (acc, 0)
+
+    def retain_grad(self) -> None:
+        if not self._requires_grad:
+            raise AutogradError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            self._retains_grad = True
+            self.grad_fn._retain = weakref.ref(self)
+
+    def register_hook(self, hook):
+        """Call `hook(grad)` when this tensor's gradient is computed; it may return a new one."""
+        if not self._requires_grad:
+            raise AutogradError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            return self.grad_fn.register_hook(hook)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return RemovableHandle(self._hooks, hook)
+
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
+        if not self._requires_grad:
+            raise AutogradError(
+                "element 0 of tensors does not require grad and does not have a grad_fn"
+            )
+        xp = get_array_module(self._data)
+        if gradient is None:
+            if self._data.size != 1:
+                raise AutogradError(
+                    f"grad can be implicitly created only for scalar outputs, but this tensor "
+                    f"has shape {tuple(self.shape)}: pass gradient= (a tensor of that shape) "
+                    "or reduce it first, e.g. loss.sum().backward()"
+                )
+            g = xp.ones_like(self._data)
+        else:
+            g = gradient._data if isinstance(gradient, Tensor) else xp.asarray(gradient)
+            if g.shape != self._data.shape:
+                raise ShapeError(
+                    f"backward: gradient has shape {tuple(g.shape)} but the tensor has shape "
+                    f"{tuple(self._data.shape)}"
+                )
+            g = g.astype(self._data.dtype, copy=True)  # never alias the caller's array
+        run_backward([(self._edge()[0], g)], retain_graph)
+
+    def detach(self) -> Tensor:
+        """The same storage and version counter, cut from the graph."""
+        t = Tensor._make(self._data)
+        t._vc = self._vc
+        return t
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    # ---- in-place machinery ------------------------------------------------------------------
+
+    def _check_inplace(self):
+        if self._requires_grad and self.grad_fn is None and grad_mode._state.enabled:
+            raise AutogradError(
+                "a leaf Variable that requires grad is being used in an in-place operation. "
+                "Wrap the update in `with gradcli.no_grad():` (as optimizers do), or clone() it."
+            )
+
+    def _inplace(self, op, *others, **params):
+        """Run out-of-place `op(self, *others)` and write the result into self's storage.
+
+        When a graph is being recorded the old value is snapshotted (so nodes that saved it stay
+        correct) and self's grad_fn is rebased onto the new node, as PyTorch does.
+        """
+        self._check_inplace()
+        recording = grad_mode._state.enabled and (
+            self._requires_grad or any(o._requires_grad for o in others)
+        )
+        if recording:
+            old = Tensor._make(self._data.copy(), self._requires_grad, self.grad_fn)
+            old._acc = self._acc
+            result = op(old, *others, **params)
+            self._rebase(result.grad_fn)
+        else:
+            with grad_mode.no_grad():
+                result = op(self, *others, **params)
+        self._data[...] = result._data
+        self._vc[0] += 1
+        return self
+
+    def _rebase(self, node):
+        old = self.grad_fn
+        if old is not None and (old._hooks or old._retain is not None):
+            node._hooks, node._retain = old._hooks, old._retain
+        self.grad_fn = node
+        self._requires_grad = True
+
+    def __setitem__(self, key, value):
+        from gradcli.ops.shape import SetItem, _convert_key
+
+        value = value if isinstance(value, Tensor) else self._lift(value)
+        key = _convert_key(key)
+        self._check_inplace()
+        if grad_mode._state.enabled and (self._requires_grad or value._requires_grad):
+            old = Tensor._make(self._data.copy(), self._requires_grad, self.grad_fn)
+            old._acc = self._acc
+            result = SetItem.apply(old, value, key=key)
+            self._rebase(result.grad_fn)
+            self._data[...] = result._data
+        else:
+            self._data[key] = value._data
+        self._vc[0] += 1
+
+    # ---- shape, dtype, device ----------------------------------------------------------------
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[dim]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self) -> device:
+        return device_of(self._data)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """`to(dtype)`, `to(device)`, `to(device, dtype)` or `to(other_tensor)`."""
+        dt = kwargs.get("dtype")
+        dev = kwargs.get("device")
+        for a in args:
+            if isinstance(a, Tensor):
+                dt, dev = a._data.dtype, a.device
+            elif isinstance(a, (dtypes.dtype, np.dtype, type)):
+                dt = a
+            else:
+                dev = a
+        npdt = dtypes.to_numpy_dtype(dt) if dt is not None else None
+        dev = device(dev) if dev is not None else None
+        if npdt == self._data.dtype:
+            npdt = None
+        if dev is not None and dev == self.device:
+            dev = None
+        if npdt is None and dev is None:
+            return self
+        from gradcli.ops.shape import ToCopy
+
+        return ToCopy.apply(self, dtype=npdt, device=dev)
+
+    def cpu(self) -> Tensor:
+        return self.to(CPU)
+
+    def cuda(self, device_index=None) -> Tensor:
+        return self.to(device("cuda", device_index))
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.to(dtypes.float16)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool_)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other._data.dtype)
+
+    # ---- conversion to Python and NumPy ------------------------------------------------------
+
+    def item(self):
+        if self._data.size != 1:
+            raise ValueError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.item()
+
+    def tolist(self):
+        return to_device(self._data, CPU).tolist()
+
+    def numpy(self) -> np.ndarray:
+        if self._requires_grad:
+            raise AutogradError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        if self.device.type != "cpu":
+            raise AutogradError(
+                f"can't convert {self.device} tensor to numpy. Use Tensor.cpu() to copy the "
+                "tensor to host memory first."
+            )
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        return a.astype(dtype) if dtype is not None else a
+
+    def __repr__(self):
+        return _format(self)
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self._data.size} values is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self._data.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iu":
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    def __reduce__(self):
+        raise TypeError("gradcli tensors are not pickled; save them with gradcli.save()")
+
+
+def _from_data(data, dtype=None, device_=None):
+    """A fresh array from Python data, NumPy/CuPy arrays or Tensors, with PyTorch's defaults."""
+    npdt = dtypes.to_numpy_dtype(dtype) if dtype is not None else None
+    fresh = False
+    if isinstance(data, Tensor):
+        array = data._data
+    elif hasattr(data, "__array_interface__") or hasattr(data, "__cuda_array_interface__"):
+        array = data  # keeps its dtype, as in PyTorch
+    else:
+        array, fresh = np.asarray(data), True
+        if npdt is None and array.dtype.kind == "f":
+            array = array.astype(dtypes.default_float.np)
+        elif npdt is None and array.dtype.kind in "iu":
+            array = array.astype(np.int64)
+        if array.dtype.kind not in "fiub":
+            raise TypeError(f"tensor: cannot build a tensor from {type(data).__name__} data")
+    if device_ is not None:
+        moved = to_device(array, device(device_))
+        fresh, array = fresh or moved is not array, moved
+    if npdt is not None and array.dtype != npdt:
+        array, fresh = array.astype(npdt), True
+    return array if fresh else array.copy()
+
+
+def _format(t: Tensor) -> str:
+    a = to_device(t._data, CPU)
+    opts = {"separator": ", ", "prefix": "tensor("}
+    if a.dtype.kind == "f" and a.size:
+        finite = a[np.isfinite(a)]
+        if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
+            opts["formatter"] = {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}
+        else:
+            big = finite.size and (np.abs(finite).max() >= 1e8 or 0 < np.abs(finite).min() < 1e-4)
+            spec = ".4e" if big else ".4f"
+            opts["formatter"] = {"float_kind": lambda v: format(v, spec)}
+    body = np.array2string(a, **opts)
+    extras = []
+    if t.device.type != "cpu":
+        extras.append(f"device='{t.device}'")
+    if a.dtype not in (np.float32, np.int64, np.bool_):
+        extras.append(f"dtype={t.dtype}")
+    if t.grad_fn is not None:
+        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t._requires_grad:
+        extras.append("requires_grad=True")
+    return "tensor(" + body + "".join(", " + e for e in extras) + ")"

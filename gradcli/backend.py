@@ -1,0 +1,140 @@
+"""Array backends: numpy on the CPU, CuPy on NVIDIA GPUs.
+
+Every kernel is written once against `xp = get_array_module(array)`. This is the only module
+that imports cupy, and it does so only when a CUDA device is asked for.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradcli.errors import DeviceError
+
+_cupy = None
+_cupy_error: str | None = None  # why cupy could not be used, kept to explain later
+
+
+def _load_cupy():
+    """Import cupy on first use and remember why it failed, if it did."""
+    global _cupy, _cupy_error
+    if _cupy is None and _cupy_error is None:
+        try:
+            import cupy
+
+            if cupy.cuda.runtime.getDeviceCount() < 1:
+                raise RuntimeError("CUDA reports no GPU")
+            _cupy = cupy
+        except Exception as e:  # ImportError, CUDARuntimeError, missing driver ...
+            _cupy_error = f"{type(e).__name__}: {e}".strip()
+    return _cupy
+
+
+def cuda_available() -> bool:
+    return _load_cupy() is not None
+
+
+def require_cupy():
+    cp = _load_cupy()
+    if cp is None:
+        raise DeviceError(
+            f"CUDA device requested but it cannot be used ({_cupy_error}). "
+            "Install the GPU extra (pip install 'gradcli[cuda12]' or 'gradcli[cuda13]') "
+            "on a machine with an NVIDIA GPU, or use device 'cpu'."
+        )
+    return cp
+
+
+def get_array_module(array):
+    """numpy or cupy, whichever owns `array`; never imports cupy for numpy arrays."""
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return _cupy
+    return np
+
+
+def scatter_add(target, key, values) -> None:
+    """`target[key] += values`, adding up repeated indices."""
+    if _cupy is not None and isinstance(target, _cupy.ndarray):
+        import cupyx
+
+        cupyx.scatter_add(target, key, values)
+    else:
+        np.add.at(target, key, values)
+
+
+def as_array(value):
+    """NumPy ufuncs return scalars for 0-d inputs; the engine always wants arrays."""
+    return np.asarray(value) if isinstance(value, np.generic) else value
+
+
+class device:
+    """A device, as in PyTorch: `device('cpu')`, `device('cuda:0')`, `device('cuda', 1)`."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec="cpu", index: int | None = None):
+        if isinstance(spec, device):
+            spec, index = spec.type, spec.index if index is None else index
+        spec = str(spec).strip().lower()
+        if ":" in spec:
+            spec, _, idx = spec.partition(":")
+            if not idx.isdigit():
+                raise DeviceError(f"invalid device '{spec}:{idx}': expected 'cuda:N' with N >= 0")
+            index = int(idx)
+        if spec not in ("cpu", "cuda"):
+            raise DeviceError(f"unknown device '{spec}': expected 'cpu', 'cuda' or 'cuda:N'")
+        if spec == "cpu" and index not in (None, 0):
+            raise DeviceError("device 'cpu' takes no index")
+        self.type = spec
+        self.index = None if spec == "cpu" else (index or 0)
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+
+CPU = device("cpu")
+
+
+def device_of(array) -> device:
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return device("cuda", array.device.id)
+    return CPU
+
+
+def to_device(array, dev: device):
+    """Copy `array` to `dev` (no copy when it is already there)."""
+    if dev.type == "cpu":
+        if _cupy is not None and isinstance(array, _cupy.ndarray):
+            return _cupy.asnumpy(array)
+        return array
+    cp = require_cupy()
+    if dev.index >= cp.cuda.runtime.getDeviceCount():
+        raise DeviceError(
+            f"device '{dev}' does not exist: this machine has "
+            f"{cp.cuda.runtime.getDeviceCount()} GPU(s) (cuda:0 ...)"
+        )
+    if isinstance(array, cp.ndarray) and array.device.id == dev.index:
+        return array
+    with cp.cuda.Device(dev.index):
+        return cp.asarray(array)
+
+
+def resolve_device(spec) -> device:
+    """Parse a device spec; 'auto' picks the GPU when one is usable."""
+    if spec is None:
+        return CPU
+    if isinstance(spec, str) and spec.strip().lower() == "auto":
+        return device("cuda", 0) if cuda_available() else CPU
+    return device(spec)

@@ -1,0 +1,61 @@
+"""gradcli dtypes: thin named wrappers around numpy dtypes (`gradcli.float32`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class dtype:
+    __slots__ = ("name", "np", "is_floating_point", "itemsize")
+
+    def __init__(self, name: str):
+        self.name = name
+        self.np = np.dtype(name)
+        self.is_floating_point = self.np.kind == "f"
+        self.itemsize = self.np.itemsize
+
+    def __repr__(self):
+        return f"gradcli.{self.name}"
+
+    def __reduce__(self):
+        return (_by_name, (self.name,))
+
+
+float16 = dtype("float16")
+float32 = dtype("float32")
+float64 = dtype("float64")
+int8 = dtype("int8")
+uint8 = dtype("uint8")
+int16 = dtype("int16")
+int32 = dtype("int32")
+int64 = dtype("int64")
+bool_ = dtype("bool")
+
+_ALL = (float16, float32, float64, int8, uint8, int16, int32, int64, bool_)
+_BY_NP = {d.np: d for d in _ALL}
+_ALIASES = {"float": float32, "half": float16, "double": float64, "long": int64, "int": int32}
+
+
+def _by_name(name: str) -> dtype:
+    return {d.name: d for d in _ALL}[name]
+
+
+def from_numpy_dtype(npdtype) -> dtype:
+    try:
+        return _BY_NP[np.dtype(npdtype)]
+    except KeyError:
+        raise TypeError(f"unsupported dtype {np.dtype(npdtype)}") from None
+
+
+def to_numpy_dtype(d) -> np.dtype:
+    """Accept a gradcli dtype, a numpy dtype or a name ('float32', 'float', 'long')."""
+    if isinstance(d, dtype):
+        return d.np
+    if isinstance(d, str) and d in _ALIASES:
+        return _ALIASES[d].np
+    if d is bool:
+        return np.dtype(bool)
+    return np.dtype(d)
+
+
+default_float = float32

@@ -1,0 +1,158 @@
+"""Tensor factories (`zeros`, `randn`, ...) and the global random generator (`manual_seed`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradcli import dtypes
+from gradcli.autograd.tensor import Tensor, _from_data
+from gradcli.backend import device as _device
+from gradcli.backend import to_device
+
+_generator = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Seed every random factory, initialiser and dropout mask."""
+    global _generator
+    _generator = np.random.default_rng(int(seed))
+    return _generator
+
+
+def default_generator() -> np.random.Generator:
+    return _generator
+
+
+def get_rng_state() -> dict:
+    return _generator.bit_generator.state
+
+
+def set_rng_state(state: dict) -> None:
+    _generator.bit_generator.state = state
+
+
+def _size(size) -> tuple:
+    """Shapes come as ints or one tuple: `randn(4, 3)` and `randn((4, 3))`."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    return tuple(int(s) for s in size)
+
+
+def _finish(array, dtype, device, requires_grad) -> Tensor:
+    if dtype is not None:
+        array = array.astype(dtypes.to_numpy_dtype(dtype), copy=False)
+    if device is not None:
+        array = to_device(array, _device(device))
+    return Tensor._make(array).requires_grad_(requires_grad)
+
+
+def _float(dtype):
+    return dtypes.to_numpy_dtype(dtype) if dtype is not None else dtypes.default_float.np
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A new tensor (always a copy): floats default to float32, ints to int64."""
+    return Tensor._make(_from_data(data, dtype, device)).requires_grad_(requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with `array` (keeps its dtype)."""
+    return Tensor._make(array)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.zeros(_size(size), _float(dtype)), None, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.ones(_size(size), _float(dtype)), None, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.empty(_size(size), _float(dtype)), None, device, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if dtype is None:
+        dtype = _from_data(fill_value).dtype
+    size = (size,) if isinstance(size, int) else tuple(size)
+    array = np.full(size, fill_value, dtypes.to_numpy_dtype(dtype))
+    return _finish(array, None, device, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, int) for v in (start, end, step))
+        dtype = np.int64 if ints else dtypes.default_float.np
+    array = np.arange(start, end, step, dtype=dtypes.to_numpy_dtype(dtype))
+    return _finish(array, None, device, requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.linspace(start, end, steps, dtype=_float(dtype)), None, device, requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.eye(n, m, dtype=_float(dtype)), None, device, requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    gen = generator or _generator
+    array = gen.standard_normal(_size(size), dtype=np.float32)
+    return _finish(array, _float(dtype), device, requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    gen = generator or _generator
+    array = gen.random(_size(size), dtype=np.float32)
+    return _finish(array, _float(dtype), device, requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None, device=None, generator=None) -> Tensor:
+    """`randint(high, size)` or `randint(low, high, size)`: integers in [low, high)."""
+    if high is None or isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high if high is not None else size
+    gen = generator or _generator
+    array = gen.integers(low, high, size=_size((size,)), dtype=np.int64)
+    return _finish(array, dtype, device, False)
+
+
+def randperm(n, dtype=None, device=None, generator=None) -> Tensor:
+    gen = generator or _generator
+    return _finish(gen.permutation(n).astype(np.int64), dtype, device, False)
+
+
+def _like(t: Tensor, dtype, device):
+    return (dtype if dtype is not None else t._data.dtype), (device or t.device)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _like(t, dtype, device)
+    return zeros(t._data.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _like(t, dtype, device)
+    return ones(t._data.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def empty_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _like(t, dtype, device)
+    return empty(t._data.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _like(t, dtype, device)
+    return full(t._data.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def randn_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _like(t, dtype, device)
+    return randn(t._data.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def rand_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt, dev = _like(t, dtype, device)
+    return rand(t._data.shape, dtype=dt, device=dev, requires_grad=requires_grad)

@@ -1,0 +1,44 @@
+"""Every differentiable operation, grouped by family; each module pairs forward and backward."""
+
+from gradcli.ops.activation import log_softmax, relu, sigmoid, softmax, tanh
+from gradcli.ops.arithmetic import (
+    abs,
+    add,
+    clamp,
+    cos,
+    div,
+    exp,
+    log,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    sin,
+    sqrt,
+    sub,
+    where,
+)
+from gradcli.ops.linalg import matmul, mm
+from gradcli.ops.reduce import argmax, argmin, max, mean, min, std, sum, var
+from gradcli.ops.shape import (
+    cat,
+    clone,
+    expand,
+    flatten,
+    index,
+    permute,
+    reshape,
+    squeeze,
+    stack,
+    transpose,
+    unsqueeze,
+)
+
+__all__ = [
+    "abs", "add", "argmax", "argmin", "cat", "clamp", "clone", "cos", "div", "exp", "expand",
+    "flatten", "index", "log", "log_softmax", "matmul", "max", "maximum", "mean", "min",
+    "minimum", "mm", "mul", "neg", "permute", "pow", "relu", "reshape", "sigmoid", "sin",
+    "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "transpose",
+    "unsqueeze", "var", "where",
+]  # fmt: skip

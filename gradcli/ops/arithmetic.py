@@ -1,0 +1,314 @@
+"""Elementwise arithmetic and math: forward and backward side by side."""
+
+from __future__ import annotations
+
+from gradcli.autograd.function import Function
+from gradcli.backend import get_array_module
+from gradcli.ops._util import lift, sum_to
+
+
+class Add(Function):
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return a + b
+
+    def backward(self, g):
+        sa, sb = self.shapes
+        na, nb = self.needs_input_grad
+        return (sum_to(g, sa) if na else None), (sum_to(g, sb) if nb else None)
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return a - b
+
+    def backward(self, g):
+        sa, sb = self.shapes
+        na, nb = self.needs_input_grad
+        return (sum_to(g, sa) if na else None), (sum_to(-g, sb) if nb else None)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        na, nb = self.needs_input_grad
+        # Save only what each gradient needs, so modifying the other input stays legal.
+        self.save_for_backward(a if nb else None, b if na else None)
+        return a * b
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        ga = sum_to(g * b, self.shapes[0]) if b is not None else None
+        gb = sum_to(g * a, self.shapes[1]) if a is not None else None
+        return ga, gb
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        self.save_for_backward(a if self.needs_input_grad[1] else None, b)
+        return a / b
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        na, nb = self.needs_input_grad
+        ga = sum_to(g / b, self.shapes[0]) if na else None
+        gb = sum_to(-g * a / (b * b), self.shapes[1]) if nb else None
+        return ga, gb
+
+
+class Pow(Function):
+    """x ** p for a Python-number exponent p."""
+
+    def forward(self, x, p):
+        self.p = p
+        self.save_for_backward(x)
+        return x**p
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        p = self.p
+        if p == 2:
+            return g * (x + x)
+        return g * (p * x ** (p - 1))
+
+
+class PowTensor(Function):
+    """a ** b with a tensor exponent."""
+
+    def name(self):
+        return "PowBackward1"
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        out = a**b
+        self.save_for_backward(a, b, out)
+        return out
+
+    def backward(self, g):
+        a, b, out = self.saved_tensors
+        xp = get_array_module(g)
+        na, nb = self.needs_input_grad
+        ga = sum_to(g * b * a ** (b - 1), self.shapes[0]) if na else None
+        if nb:
+            # d(a^b)/db = a^b log a; define it as 0 where a == 0 (as PyTorch does)
+            safe = xp.where(a > 0, a, 1)
+            gb = sum_to(g * out * xp.log(safe), self.shapes[1])
+        else:
+            gb = None
+        return ga, gb
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, g):
+        return -g
+
+
+class Abs(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return abs(x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return g * get_array_module(x).sign(x)
+
+
+class Exp(Function):
+    def forward(self, x):
+        out = get_array_module(x).exp(x)
+        self.save_for_backward(out)  # d exp = exp: the output is all backward needs
+        return out
+
+    def backward(self, g):
+        (out,) = self.saved_tensors
+        return g * out
+
+
+class Log(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return get_array_module(x).log(x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return g / x
+
+
+class Sqrt(Function):
+    def forward(self, x):
+        out = get_array_module(x).sqrt(x)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, g):
+        (out,) = self.saved_tensors
+        return g / (out + out)
+
+
+class Sin(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return get_array_module(x).sin(x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return g * get_array_module(x).cos(x)
+
+
+class Cos(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return get_array_module(x).cos(x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return -g * get_array_module(x).sin(x)
+
+
+class Maximum(Function):
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        self.save_for_backward(a, b)
+        return get_array_module(a).maximum(a, b)
+
+    def backward(self, g):
+        return _split_ties(self, g, flip=False)
+
+
+class Minimum(Function):
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        self.save_for_backward(a, b)
+        return get_array_module(a).minimum(a, b)
+
+    def backward(self, g):
+        return _split_ties(self, g, flip=True)
+
+
+def _split_ties(fn, g, flip):
+    # PyTorch splits the gradient in half where the two inputs are equal.
+    a, b = fn.saved_tensors
+    xp = get_array_module(g)
+    wins = (a < b) if flip else (a > b)
+    half = (g * 0.5).astype(g.dtype, copy=False)
+    ga = xp.where(wins, g, xp.where(a == b, half, 0))
+    gb = g - ga if g.shape == ga.shape else xp.where(wins, 0, xp.where(a == b, half, g))
+    na, nb = fn.needs_input_grad
+    return (sum_to(ga, fn.shapes[0]) if na else None), (sum_to(gb, fn.shapes[1]) if nb else None)
+
+
+class Clamp(Function):
+    def name(self):
+        return "ClampBackward1"
+
+    def forward(self, x, lo=None, hi=None):
+        self.save_for_backward(x)
+        self.lo, self.hi = lo, hi
+        return get_array_module(x).clip(x, lo, hi)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        keep = True
+        if self.lo is not None:
+            keep = x >= self.lo
+        if self.hi is not None:
+            keep = keep & (x <= self.hi)
+        return g * keep
+
+
+class Where(Function):
+    def forward(self, a, b, cond):
+        self.shapes = a.shape, b.shape
+        self.save_for_backward(cond)
+        return get_array_module(a).where(cond, a, b)
+
+    def backward(self, g):
+        (cond,) = self.saved_tensors
+        xp = get_array_module(g)
+        zero = xp.zeros((), dtype=g.dtype)
+        na, nb = self.needs_input_grad
+        ga = sum_to(xp.where(cond, g, zero), self.shapes[0]) if na else None
+        gb = sum_to(xp.where(cond, zero, g), self.shapes[1]) if nb else None
+        return ga, gb
+
+
+# ---- functional forms on Tensors -------------------------------------------------------------
+
+
+def add(a, b):
+    return Add.apply(a, lift(b, a))
+
+
+def sub(a, b):
+    return Sub.apply(a, lift(b, a))
+
+
+def mul(a, b):
+    return Mul.apply(a, lift(b, a))
+
+
+def div(a, b):
+    return Div.apply(a, lift(b, a))
+
+
+def pow(a, b):
+    if isinstance(b, (int, float)) and not isinstance(b, bool):
+        return Pow.apply(a, p=b)
+    return PowTensor.apply(a, lift(b, a))
+
+
+def neg(x):
+    return Neg.apply(x)
+
+
+def abs(x):
+    return Abs.apply(x)
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+def log(x):
+    return Log.apply(x)
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def sin(x):
+    return Sin.apply(x)
+
+
+def cos(x):
+    return Cos.apply(x)
+
+
+def maximum(a, b):
+    return Maximum.apply(a, lift(b, a))
+
+
+def minimum(a, b):
+    return Minimum.apply(a, lift(b, a))
+
+
+def clamp(x, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+    return Clamp.apply(x, lo=min, hi=max)
+
+
+def where(cond, a, b):
+    """Elements of `a` where `cond` is true, else of `b` (a or b may be Python scalars)."""
+    from gradcli.autograd.tensor import Tensor
+
+    ref = a if isinstance(a, Tensor) else b
+    a, b = lift(a, ref), lift(b, ref)
+    c = cond._data if isinstance(cond, Tensor) else cond
+    return Where.apply(a, b, cond=c)
