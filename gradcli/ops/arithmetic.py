@@ -111,7 +111,7 @@ class Neg(Function):
 class Abs(Function):
     def forward(self, x):
         self.save_for_backward(x)
-        return abs(x)
+        return get_array_module(x).abs(x)
 
     def backward(self, g):
         (x,) = self.saved_tensors

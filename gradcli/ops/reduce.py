@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 
 from gradcli.autograd import tensor as _tensor
@@ -37,7 +38,7 @@ class Var(Function):
         xp = get_array_module(x)
         self.axes, self.keepdim = axes, keepdim
         n = x.size if axes is None else int(_prod(x.shape[a] for a in axes))
-        self.denom = max(n - correction, 0)
+        self.denom = builtins.max(n - correction, 0)
         centered = x - x.mean(axis=axes, keepdims=True)
         self.save_for_backward(centered)
         return xp.asarray((centered * centered).sum(axis=axes, keepdims=keepdim) / self.denom)
