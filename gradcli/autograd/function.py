@@ -61,10 +61,10 @@ class Function:
                     a = self._saved[i]
                     raise AutogradError(
                         "one of the variables needed for gradient computation has been "
-                        f"modified by an inplace operation: [{a.dtype} {tuple(a.shape)}], "
-                        f"which is saved by {self.name()}, is at version {counter[0]}; "
-                        f"expected version {version} instead. Hint: clone() the tensor before "
-                        "modifying it in place, or do the in-place operation out of place."
+                        f"modified by an inplace operation: [{a.dtype} {tuple(a.shape)}] is at "
+                        f"version {counter[0]}; expected version {version} instead (saved by "
+                        f"{self.name()}). Hint: clone() the tensor before modifying it in "
+                        "place, or do the operation out of place."
                     )
         return self._saved
 

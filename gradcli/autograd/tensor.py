@@ -405,13 +405,7 @@ def _format(t: Tensor) -> str:
     a = to_device(t._data, CPU)
     opts = {"separator": ", ", "prefix": "tensor("}
     if a.dtype.kind == "f" and a.size:
-        finite = a[np.isfinite(a)]
-        if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
-            opts["formatter"] = {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}
-        else:
-            big = finite.size and (np.abs(finite).max() >= 1e8 or 0 < np.abs(finite).min() < 1e-4)
-            spec = ".4e" if big else ".4f"
-            opts["formatter"] = {"float_kind": lambda v: format(v, spec)}
+        opts["formatter"] = {"float_kind": _float_formatter(a[np.isfinite(a)])}
     body = np.array2string(a, **opts)
     extras = []
     if t.device.type != "cpu":
@@ -423,3 +417,24 @@ def _format(t: Tensor) -> str:
     elif t._requires_grad:
         extras.append("requires_grad=True")
     return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _float_formatter(finite):
+    """PyTorch's look: `1.` for whole numbers, else 4 decimals (or 4-digit scientific), aligned."""
+    if not finite.size:
+        return str
+    lo, hi = finite.min(), finite.max()
+    biggest = max(abs(lo), abs(hi))
+    if np.all(finite == np.round(finite)) and biggest < 1e8:
+        spec = ".0f"
+    else:
+        tiny = np.abs(finite[finite != 0])
+        spec = ".4e" if biggest >= 1e8 or (tiny.size and tiny.min() < 1e-4) else ".4f"
+
+    def fmt(v):
+        text = format(v, spec) + ("." if spec == ".0f" else "") if np.isfinite(v) else str(v)
+        return text.rjust(width)
+
+    width = 0
+    width = max(len(fmt(lo)), len(fmt(hi)))
+    return fmt
