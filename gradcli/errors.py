@@ -21,8 +21,8 @@ class ConfigError(GradcliError, ValueError):
     """A configuration file or override is invalid."""
 
 
-class DataError(GradcliError, OSError):
-    """A dataset is missing, malformed or cannot be downloaded."""
+class DataError(GradcliError):
+    """A dataset, data file or data option is missing, malformed or cannot be downloaded."""
 
 
 class CheckpointError(GradcliError, OSError):

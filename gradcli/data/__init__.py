@@ -1,0 +1,50 @@
+"""Data layer: datasets, transforms, the DataLoader and dataset downloads.
+
+Everything here works on numpy arrays; only `DataLoader.__iter__` turns batches into
+`gradcli` Tensors (importing the engine lazily, so this package never imports `gradcli`
+at import time).
+
+>>> from gradcli.data import load_dataset, TensorDataset, DataLoader, build_transforms
+>>> x, y, info = load_dataset("mnist", split="train")
+>>> x, y = build_transforms(["scale", "flatten"])(x, y)
+>>> loader = DataLoader(TensorDataset(x, y), batch_size=128, shuffle=True, seed=0)
+"""
+
+from .datasets import Dataset, Subset, TensorDataset, random_split, split_indices
+from .download import DatasetStatus, FileStatus, dataset_status, download, download_file
+from .errors import DataError
+from .info import DatasetInfo, LoadedData
+from .loader import DataLoader
+from .paths import ENV_VAR, data_root
+from .pipeline import DataSplits, build_datasets
+from .registry import DATASETS, dataset_options, load_dataset
+from .sources import SOURCES
+from .transforms import Pipeline, Transform, build_transforms
+
+__all__ = [
+    "DATASETS",
+    "ENV_VAR",
+    "SOURCES",
+    "DataError",
+    "DataLoader",
+    "DataSplits",
+    "Dataset",
+    "DatasetInfo",
+    "DatasetStatus",
+    "FileStatus",
+    "LoadedData",
+    "Pipeline",
+    "Subset",
+    "TensorDataset",
+    "Transform",
+    "build_datasets",
+    "build_transforms",
+    "data_root",
+    "dataset_options",
+    "dataset_status",
+    "download",
+    "download_file",
+    "load_dataset",
+    "random_split",
+    "split_indices",
+]

@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+
+from gradcli.data import ENV_VAR, DataError, dataset_options, load_dataset
+
+from .writers import write_mnist
+
+
+def test_unknown_dataset_and_option():
+    with pytest.raises(DataError, match="unknown dataset 'imagenet'; choose one of mnist, "):
+        load_dataset("imagenet")
+    with pytest.raises(
+        DataError, match="dataset 'spirals': unknown option.* colour; allowed: seed"
+    ):
+        load_dataset("spirals", colour="red")
+
+
+def test_dataset_options_lists_defaults():
+    opts = dataset_options("regression")
+    assert opts["in_features"] == 1000 and opts["out_features"] == 10 and "root" not in opts
+
+
+@pytest.mark.parametrize("name", ["mnist", "fashion-mnist", "Fashion_MNIST"])
+def test_idx_dataset_from_explicit_root(tmp_path, name):
+    folder = "mnist" if name == "mnist" else "fashion-mnist"
+    expected = write_mnist(tmp_path / folder, gz=name != "mnist")
+    x, y, info = load_dataset(name, root=tmp_path, split="test")
+    assert x.shape == (5, 1, 28, 28) and x.dtype == np.uint8 and y.dtype == np.int64
+    np.testing.assert_array_equal(x[:, 0], expected["test"][0])
+    assert info.num_classes == 10 and info.name == folder
+    assert (info.class_names[0] == "T-shirt/top") == (folder == "fashion-mnist")
+
+
+def test_root_may_point_at_the_dataset_folder(tmp_path):
+    write_mnist(tmp_path / "digits")
+    assert load_dataset("mnist", root=tmp_path / "digits").x.shape[0] == 12
+
+
+def test_env_var_used_when_no_root(tmp_path, monkeypatch):
+    write_mnist(tmp_path / "mnist", n_train=7)
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    assert load_dataset("mnist").x.shape[0] == 7
+    other = tmp_path / "elsewhere"
+    write_mnist(other / "mnist", n_train=3)
+    assert load_dataset("mnist", root=other).x.shape[0] == 3  # explicit root wins
+
+
+def test_missing_files_error_says_what_where_and_how(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError) as err:
+        load_dataset("mnist", split="test")
+    msg = str(err.value)
+    assert msg.startswith("mnist: missing file(s) t10k-images-idx3-ubyte.gz, t10k-labels-idx1")
+    assert "looked in datasets/mnist" in msg
+    assert "gradcli datasets download mnist --root datasets" in msg
+    assert f"set {ENV_VAR} to a folder that contains mnist/" in msg
+    assert "copy the files by hand into datasets/mnist" in msg
+    assert "https://ossci-datasets.s3.amazonaws.com/mnist/t10k-images-idx3-ubyte.gz" in msg
+    assert isinstance(err.value, Exception)
+
+
+def test_partial_folder_reports_only_the_missing_file(tmp_path):
+    write_mnist(tmp_path / "mnist")
+    (tmp_path / "mnist" / "train-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DataError, match=r"missing file\(s\) train-labels-idx1-ubyte.gz \("):
+        load_dataset("mnist", root=tmp_path)
+    assert load_dataset("mnist", root=tmp_path, split="test").x.shape[0] == 5
