@@ -1,0 +1,74 @@
+"""`gradcli datasets list|download`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from rich.table import Table
+
+from gradcli.data.download import dataset_status, download
+
+app = typer.Typer(help="List and download the datasets gradcli knows.", no_args_is_help=True)
+console = Console(highlight=False)
+
+RootOption = typer.Option(
+    None,
+    "--root",
+    help="Folder holding <name>/ subfolders (default: $GRADCLI_DATA_DIR or datasets/).",
+)
+
+
+@app.command("list")
+def list_(
+    root: Path | None = RootOption,
+    verify: bool = typer.Option(True, "--verify/--no-verify", help="Check MD5 checksums."),
+):
+    """What is known, and what is present and verified where.
+
+    Example: gradcli datasets list --root ../shared/datasets
+    """
+    table = Table("dataset", "folder", "status", "files")
+    for st in dataset_status(root, verify=verify):
+        present = sum(f.present for f in st.files)
+        if st.ready and st.verified:
+            status = "[green]ready, verified[/green]"
+        elif st.ready:
+            status = "[yellow]ready, not verified[/yellow]"
+        else:
+            status = "[red]missing[/red]"
+        table.add_row(st.name, str(st.folder), status, f"{present}/{len(st.files)}")
+    console.print(table)
+
+
+@app.command("download")
+def download_(
+    name: str = typer.Argument(..., help="mnist, fashion-mnist or cifar10."),
+    root: Path | None = RootOption,
+    force: bool = typer.Option(False, "--force", help="Download again even if files verify."),
+):
+    """Download a dataset, verify its checksums and put it in place atomically.
+
+    Example: gradcli datasets download fashion-mnist --root datasets
+    """
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+    )
+    with Progress(*columns, console=console, disable=not console.is_terminal) as bar:
+        task = {"id": None}
+
+        def on_file(filename: str):
+            task["id"] = bar.add_task(filename, total=None)
+            if not console.is_terminal:
+                console.print(f"downloading {filename}")
+
+        def progress(done: int, total: int | None):
+            bar.update(task["id"], completed=done, total=total)
+
+        folder = download(name, root, progress, on_file=on_file, force=force)
+    console.print(f"[green]{name}[/green] is ready in {folder}")
