@@ -17,6 +17,12 @@ class dtype:
     def __repr__(self):
         return f"gradcli.{self.name}"
 
+    def __eq__(self, other):
+        return isinstance(other, dtype) and other.np == self.np
+
+    def __hash__(self):
+        return hash(self.np)
+
     def __reduce__(self):
         return (_by_name, (self.name,))
 

@@ -98,13 +98,20 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _finish(np.eye(n, m, dtype=_float(dtype)), None, device, requires_grad)
 
 
+def _check_float(op, dtype):
+    if dtype is not None and dtypes.to_numpy_dtype(dtype).kind != "f":
+        raise TypeError(f"{op}: needs a floating point dtype, got {dtype}; use randint for ints")
+
+
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    _check_float("randn", dtype)
     gen = generator or _generator
     array = gen.standard_normal(_size(size), dtype=np.float32)
     return _finish(array, _float(dtype), device, requires_grad)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    _check_float("rand", dtype)
     gen = generator or _generator
     array = gen.random(_size(size), dtype=np.float32)
     return _finish(array, _float(dtype), device, requires_grad)

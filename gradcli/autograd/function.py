@@ -8,9 +8,12 @@ every saved input so that backward can tell if one was modified in place.
 
 from __future__ import annotations
 
+import re
+
 from gradcli.autograd import grad_mode
 from gradcli.errors import AutogradError, ShapeError
 
+_SHAPE_WORDS = re.compile(r"shape|broadcast|dimension|size|axis", re.IGNORECASE)
 _FREED = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
     "after they have already been freed). Saved intermediate values of the graph are freed "
@@ -92,7 +95,9 @@ class Function:
         except ValueError as e:
             if isinstance(e, ShapeError):
                 raise
-            raise ShapeError(f"{fn.op}: {e} (inputs: {_describe(inputs)})") from None
+            # numpy's own messages lack the op's name and the inputs; add them
+            kind = ShapeError if _SHAPE_WORDS.search(str(e)) else ValueError
+            raise kind(f"{fn.op}: {e} (inputs: {_describe(inputs)})") from None
         if not record:
             return Tensor._make(out)
         fn.next_functions = tuple(t._edge() for t in inputs)

@@ -423,12 +423,12 @@ def _float_formatter(finite):
     """PyTorch's look: `1.` for whole numbers, else 4 decimals (or 4-digit scientific), aligned."""
     if not finite.size:
         return str
-    lo, hi = finite.min(), finite.max()
+    lo, hi = float(finite.min()), float(finite.max())
     biggest = max(abs(lo), abs(hi))
     if np.all(finite == np.round(finite)) and biggest < 1e8:
         spec = ".0f"
     else:
-        tiny = np.abs(finite[finite != 0])
+        tiny = np.abs(finite[finite != 0]).astype(np.float64)
         spec = ".4e" if biggest >= 1e8 or (tiny.size and tiny.min() < 1e-4) else ".4f"
 
     def fmt(v):

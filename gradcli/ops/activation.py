@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gradcli.autograd.function import Function
 from gradcli.backend import get_array_module
-from gradcli.ops._util import norm_dim
+from gradcli.ops._util import norm_dim, to_float
 
 
 class Relu(Function):
@@ -22,10 +22,10 @@ class Relu(Function):
 class Sigmoid(Function):
     def forward(self, x):
         xp = get_array_module(x)
-        # tanh form: never overflows in exp for large |x|
-        out = xp.tanh(x * 0.5)
-        out += 1
-        out *= 0.5
+        # exp(-|x|) never overflows, and e / (1 + e) keeps full relative precision for x << 0
+        # (the tanh form rounds sigmoid(-20) to 0 in float32, sigmoid(-40) in float64)
+        e = xp.exp(-xp.abs(x))
+        out = xp.where(x >= 0, 1, e) / (1 + e)
         self.save_for_backward(out)
         return out
 
@@ -86,16 +86,16 @@ def relu(x):
 
 
 def sigmoid(x):
-    return Sigmoid.apply(x)
+    return Sigmoid.apply(to_float(x))
 
 
 def tanh(x):
-    return Tanh.apply(x)
+    return Tanh.apply(to_float(x))
 
 
 def softmax(x, dim):
-    return Softmax.apply(x, dim=norm_dim("softmax", dim, x._data.ndim))
+    return Softmax.apply(to_float(x), dim=norm_dim("softmax", dim, x._data.ndim))
 
 
 def log_softmax(x, dim):
-    return LogSoftmax.apply(x, dim=norm_dim("log_softmax", dim, x._data.ndim))
+    return LogSoftmax.apply(to_float(x), dim=norm_dim("log_softmax", dim, x._data.ndim))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
+from gradcli import dtypes
 from gradcli.autograd.function import Function
 from gradcli.backend import get_array_module
-from gradcli.ops._util import lift, sum_to
+from gradcli.ops._util import lift, promote, sum_to, to_float
 
 
 class Add(Function):
@@ -69,6 +72,8 @@ class Pow(Function):
     def backward(self, g):
         (x,) = self.saved_tensors
         p = self.p
+        if p == 0:
+            return get_array_module(g).zeros_like(g)  # not 0 * x**-1, which is nan at x == 0
         if p == 2:
             return g * (x + x)
         return g * (p * x ** (p - 1))
@@ -90,11 +95,15 @@ class PowTensor(Function):
         a, b, out = self.saved_tensors
         xp = get_array_module(g)
         na, nb = self.needs_input_grad
-        ga = sum_to(g * b * a ** (b - 1), self.shapes[0]) if na else None
+        ga = None
+        if na:
+            # where b == 0 the derivative is 0, not 0 * a**-1 (nan at a == 0), as in PyTorch
+            ga = xp.where(b == 0, 0, g * b * a ** xp.where(b == 0, 1, b - 1))
+            ga = sum_to(ga.astype(g.dtype, copy=False), self.shapes[0])
         if nb:
-            # d(a^b)/db = a^b log a; define it as 0 where a == 0 (as PyTorch does)
-            safe = xp.where(a > 0, a, 1)
-            gb = sum_to(g * out * xp.log(safe), self.shapes[1])
+            # d(a^b)/db = a^b log a; 0 where a == 0 and nan where a < 0 (as PyTorch does)
+            logs = xp.where(a < 0, math.nan, xp.log(xp.where(a > 0, a, 1)))
+            gb = sum_to(g * out * logs.astype(out.dtype, copy=False), self.shapes[1])
         else:
             gb = None
         return ga, gb
@@ -241,25 +250,33 @@ class Where(Function):
 
 
 def add(a, b):
-    return Add.apply(a, lift(b, a))
+    return Add.apply(*promote(a, lift(b, a)))
 
 
 def sub(a, b):
-    return Sub.apply(a, lift(b, a))
+    return Sub.apply(*promote(a, lift(b, a)))
 
 
 def mul(a, b):
-    return Mul.apply(a, lift(b, a))
+    return Mul.apply(*promote(a, lift(b, a)))
 
 
 def div(a, b):
-    return Div.apply(a, lift(b, a))
+    a, b = promote(a, lift(b, a))
+    if a._data.dtype.kind != "f":
+        # true division of integers gives the default float dtype, not float64
+        a, b = a.to(dtypes.default_float), b.to(dtypes.default_float)
+    return Div.apply(a, b)
 
 
 def pow(a, b):
     if isinstance(b, (int, float)) and not isinstance(b, bool):
+        if isinstance(b, float):
+            b = float(b)  # np.float64 is a float; as a NumPy scalar it would promote to float64
+            if a._data.dtype.kind != "f":
+                a = a.to(dtypes.default_float)
         return Pow.apply(a, p=b)
-    return PowTensor.apply(a, lift(b, a))
+    return PowTensor.apply(*promote(a, lift(b, a)))
 
 
 def neg(x):
@@ -271,36 +288,38 @@ def abs(x):
 
 
 def exp(x):
-    return Exp.apply(x)
+    return Exp.apply(to_float(x))
 
 
 def log(x):
-    return Log.apply(x)
+    return Log.apply(to_float(x))
 
 
 def sqrt(x):
-    return Sqrt.apply(x)
+    return Sqrt.apply(to_float(x))
 
 
 def sin(x):
-    return Sin.apply(x)
+    return Sin.apply(to_float(x))
 
 
 def cos(x):
-    return Cos.apply(x)
+    return Cos.apply(to_float(x))
 
 
 def maximum(a, b):
-    return Maximum.apply(a, lift(b, a))
+    return Maximum.apply(*promote(a, lift(b, a)))
 
 
 def minimum(a, b):
-    return Minimum.apply(a, lift(b, a))
+    return Minimum.apply(*promote(a, lift(b, a)))
 
 
 def clamp(x, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+    if x._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        x = x.to(dtypes.default_float)  # as PyTorch: int.clamp(min=0.5) is float32
     return Clamp.apply(x, lo=min, hi=max)
 
 
@@ -308,7 +327,9 @@ def where(cond, a, b):
     """Elements of `a` where `cond` is true, else of `b` (a or b may be Python scalars)."""
     from gradcli.autograd.tensor import Tensor
 
-    ref = a if isinstance(a, Tensor) else b
+    if not isinstance(cond, Tensor):
+        cond = Tensor._make(get_array_module(cond).asarray(cond))
+    # with two Python scalars the condition decides: where(c, 1.0, 0.0) is float32
+    ref = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else cond
     a, b = lift(a, ref), lift(b, ref)
-    c = cond._data if isinstance(cond, Tensor) else cond
-    return Where.apply(a, b, cond=c)
+    return Where.apply(*promote(a, b), cond=cond._data)

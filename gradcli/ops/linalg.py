@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from gradcli.autograd.function import Function
 from gradcli.errors import ShapeError
-from gradcli.ops._util import sum_to
+from gradcli.ops._util import promote, sum_to
 
 
 class MatMul(Function):
@@ -51,11 +53,18 @@ def _check(op, a, b):
         raise ShapeError(
             f"{op}: shapes {tuple(sa)} and {tuple(sb)} cannot be multiplied ({ka} != {kb})"
         )
+    try:
+        np.broadcast_shapes(sa[:-2], sb[:-2])
+    except ValueError:
+        raise ShapeError(
+            f"{op}: batch dims {tuple(sa[:-2])} and {tuple(sb[:-2])} of shapes {tuple(sa)} and "
+            f"{tuple(sb)} do not broadcast"
+        ) from None
 
 
 def matmul(a, b):
     _check("matmul", a, b)
-    return MatMul.apply(a, b)
+    return MatMul.apply(*promote(a, b))
 
 
 def mm(a, b):
@@ -65,4 +74,4 @@ def mm(a, b):
             f"{tuple(b._data.shape)}; use matmul (@) for batches or vectors"
         )
     _check("mm", a, b)
-    return MatMul.apply(a, b)
+    return MatMul.apply(*promote(a, b))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import math
 from collections import namedtuple
 
 from gradcli.autograd import tensor as _tensor
@@ -14,6 +15,9 @@ ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 
 class Sum(Function):
+    def name(self):
+        return "SumBackward0" if self.axes is None else "SumBackward1"  # PyTorch's overloads
+
     def forward(self, x, axes=None, keepdim=False):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
         return get_array_module(x).asarray(x.sum(axis=axes, keepdims=keepdim))
@@ -23,6 +27,9 @@ class Sum(Function):
 
 
 class Mean(Function):
+    def name(self):
+        return "MeanBackward0" if self.axes is None else "MeanBackward1"
+
     def forward(self, x, axes=None, keepdim=False):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
         out = get_array_module(x).asarray(x.mean(axis=axes, keepdims=keepdim))
@@ -46,7 +53,7 @@ class Var(Function):
     def backward(self, g):
         (centered,) = self.saved_tensors
         g = expand_reduced(g, centered.shape, self.axes, self.keepdim)
-        return g * centered * (2.0 / self.denom)
+        return g * centered * _inverse(self.denom, 2.0)
 
 
 class Std(Var):
@@ -57,8 +64,16 @@ class Std(Var):
 
     def backward(self, g):
         centered, out = self.saved_tensors
-        g = expand_reduced(g / out, centered.shape, self.axes, self.keepdim)
-        return g * centered * (1.0 / self.denom)
+        xp = get_array_module(g)
+        # where std is 0 the gradient is 0, not 0 * inf (PyTorch masks it the same way)
+        g = xp.where(out == 0, 0, g / xp.where(out == 0, 1, out)).astype(g.dtype, copy=False)
+        g = expand_reduced(g, centered.shape, self.axes, self.keepdim)
+        return g * centered * _inverse(self.denom, 1.0)
+
+
+def _inverse(denom, scale):
+    # no degrees of freedom left (one sample, unbiased): the value is nan, so is the gradient
+    return scale / denom if denom else math.nan
 
 
 class MaxAll(Function):
@@ -141,6 +156,11 @@ def _extreme(x, dim, keepdim, is_max):
             raise ValueError(f"{op}: expected a non-empty tensor; reduce over a dim instead")
         return MaxAll.apply(x, is_max=is_max)
     d = norm_dim(op, dim, x._data.ndim)
+    if x._data.ndim == 0:
+        # PyTorch accepts dim 0 of a 0-d tensor; NumPy has no axis to take along
+        from gradcli.ops.shape import reshape
+
+        return _extreme(reshape(x, 1), 0, False, is_max)
     xp = get_array_module(x._data)
     arg = xp.argmax if is_max else xp.argmin
     idx = arg(x._data, axis=d, keepdims=True)
@@ -171,6 +191,8 @@ def _arg(x, dim, keepdim, fn):
     if dim is None:
         return _tensor.Tensor._make(xp.asarray(getattr(xp, fn)(x._data)).astype("int64"))
     d = norm_dim(fn, dim, x._data.ndim)
+    if x._data.ndim == 0:
+        return _tensor.Tensor._make(xp.zeros((), dtype="int64"))
     return _tensor.Tensor._make(getattr(xp, fn)(x._data, axis=d, keepdims=keepdim).astype("int64"))
 
 

@@ -8,7 +8,7 @@ from gradcli.autograd import tensor as _tensor
 from gradcli.autograd.function import Function
 from gradcli.backend import device_of, get_array_module, scatter_add, to_device
 from gradcli.errors import ShapeError
-from gradcli.ops._util import norm_dim, norm_dims, sum_to
+from gradcli.ops._util import norm_dim, norm_dims, promote, sum_to
 
 
 class View(Function):
@@ -73,8 +73,9 @@ class Index(Function):
         if basic:
             self.is_view = True
             # a trailing Ellipsis makes an all-int key return a 0-d view, not a NumPy scalar
-            if not (isinstance(key, tuple) and any(k is Ellipsis for k in key)):
-                key = (key if isinstance(key, tuple) else (key,)) + (Ellipsis,)
+            items = key if isinstance(key, tuple) else (key,)
+            if not any(k is Ellipsis for k in items):
+                key = items + (Ellipsis,)
         return x[key]
 
     def backward(self, g):
@@ -235,14 +236,19 @@ def unsqueeze(x, dim):
 def permute(x, *dims):
     dims = _shape_arg(dims)
     nd = x._data.ndim
-    if sorted(d % max(nd, 1) for d in dims) != list(range(nd)):
-        raise ShapeError(f"permute: dims {list(dims)} are not a permutation of 0..{nd - 1}")
+    if len(dims) != nd:
+        raise ShapeError(
+            f"permute: got {len(dims)} dims {list(dims)} for a tensor of shape "
+            f"{tuple(x._data.shape)}; pass a permutation of 0..{nd - 1}"
+        )
+    # norm_dims range-checks each dim and rejects repeats (an out-of-range dim used to wrap)
+    norm_dims("permute", dims, nd)
     return Permute.apply(x, dims=tuple(d % nd for d in dims))
 
 
 def transpose(x, dim0, dim1):
     nd = x._data.ndim
-    if nd < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+    if nd == 0 and dim0 in (0, -1) and dim1 in (0, -1):
         return x
     dims = list(range(nd))
     a, b = norm_dim("transpose", dim0, nd), norm_dim("transpose", dim1, nd)
@@ -255,7 +261,21 @@ def expand(x, *sizes):
     shape = x._data.shape
     lead = len(sizes) - len(shape)
     if lead < 0:
-        raise ShapeError(f"expand: cannot expand shape {tuple(shape)} to {sizes}")
+        raise ShapeError(
+            f"expand: cannot expand shape {tuple(shape)} to {sizes}: the number of sizes must "
+            f"be at least the tensor's {len(shape)} dimension(s)"
+        )
+    for i, s in enumerate(sizes):
+        if i < lead and s < 0:
+            why = f"size {s} is not allowed for the new leading dim {i}"
+        elif i >= lead and s != -1 and shape[i - lead] not in (1, s):
+            why = f"size {s} at dim {i} must match the existing size {shape[i - lead]}"
+        else:
+            continue
+        raise ShapeError(
+            f"expand: cannot expand shape {tuple(shape)} to {sizes}: {why} (only size-1 dims "
+            "can grow; -1 keeps a size)"
+        )
     target = tuple(shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     return Expand.apply(x, shape=target)
 
@@ -289,7 +309,7 @@ def cat(tensors, dim=0):
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
     d = norm_dim("cat", dim, tensors[0]._data.ndim)
-    return Cat.apply(*tensors, dim=d)
+    return Cat.apply(*promote(*tensors), dim=d)
 
 
 def stack(tensors, dim=0):
@@ -297,7 +317,7 @@ def stack(tensors, dim=0):
     if not tensors:
         raise ValueError("stack: expected a non-empty list of tensors")
     d = norm_dim("stack", dim, tensors[0]._data.ndim + 1)
-    return Stack.apply(*tensors, dim=d)
+    return Stack.apply(*promote(*tensors), dim=d)
 
 
 def clone(x):

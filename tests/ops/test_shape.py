@@ -1,0 +1,344 @@
+"""Shape ops and indexing: values against NumPy, float64 finite-difference gradients."""
+
+import numpy as np
+import pytest
+from gradcheck import gradcheck
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes
+
+import gradcli
+from gradcli.errors import ShapeError
+
+FAST = settings(max_examples=15, deadline=None)
+seeds = st.integers(0, 2**16)
+shapes = array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=3)
+
+
+def _normal(seed, shape):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def _t(a, requires_grad=False):
+    return gradcli.tensor(np.asarray(a), requires_grad=requires_grad)
+
+
+def _check(fn, ref, x):
+    """fn on a tensor equals ref on the array, and its gradient passes gradcheck."""
+    out = fn(_t(x))
+    expected = ref(x)
+    assert out.shape == np.shape(expected)
+    np.testing.assert_array_equal(out.numpy(), expected)
+    gradcheck(fn, x)
+
+
+# ---- reshape view flatten ------------------------------------------------------------------------
+
+
+@FAST
+@given(shape=shapes, seed=seeds, data=st.data())
+def test_reshape_and_view(shape, seed, data):
+    x = _normal(seed, shape)
+    target = tuple(data.draw(st.permutations(list(shape))))
+    _check(lambda t: t.reshape(*target), lambda a: a.reshape(target), x)
+    _check(lambda t: t.view(target), lambda a: a.reshape(target), x)
+    _check(lambda t: gradcli.reshape(t, (-1,)), lambda a: a.reshape(-1), x)
+    _check(lambda t: t.view(shape[0], -1), lambda a: a.reshape(shape[0], -1), x)
+
+
+def test_view_as_and_reshape_errors():
+    x = _t(_normal(0, (2, 3)))
+    assert x.view_as(_t(np.zeros((3, 2)))).shape == (3, 2)
+    with pytest.raises(ShapeError, match=r"view: shape \[4, 2\] is invalid for input of size 6"):
+        x.reshape(4, 2)
+    with pytest.raises(ShapeError, match="view"):
+        x.view(-1, -1)
+    with pytest.raises(ShapeError, match="view"):
+        x.view(4, -1)
+
+
+@FAST
+@given(shape=shapes, seed=seeds, data=st.data())
+def test_flatten(shape, seed, data):
+    nd = len(shape)
+    start = data.draw(st.integers(0, nd - 1))
+    end = data.draw(st.integers(start, nd - 1))
+    start_neg = start - nd if data.draw(st.booleans()) else start
+    x = _normal(seed, shape)
+    expected_shape = shape[:start] + (int(np.prod(shape[start : end + 1])),) + shape[end + 1 :]
+    _check(lambda t: t.flatten(start_neg, end), lambda a: a.reshape(expected_shape), x)
+    _check(lambda t: gradcli.flatten(t), lambda a: a.reshape(-1), x)
+
+
+def test_flatten_0d():
+    assert _t(3.0).flatten().shape == (1,)
+
+
+# ---- squeeze unsqueeze ---------------------------------------------------------------------------
+
+
+@FAST
+@given(shape=array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=2), seed=seeds)
+def test_squeeze(shape, seed):
+    x = _normal(seed, shape)
+    _check(lambda t: t.squeeze(), np.squeeze, x)
+    for d in range(-len(shape), len(shape)):
+        expected = np.squeeze(x, d) if shape[d] == 1 else x  # a non-1 dim is left alone
+        _check(lambda t, d=d: t.squeeze(d), lambda a, e=expected: e, x)
+    ones = tuple(i for i, n in enumerate(shape) if n == 1)
+    _check(lambda t: gradcli.squeeze(t, ones), lambda a: np.squeeze(a, ones), x)
+
+
+@FAST
+@given(shape=array_shapes(min_dims=0, max_dims=3, max_side=3), seed=seeds, data=st.data())
+def test_unsqueeze(shape, seed, data):
+    d = data.draw(st.integers(-len(shape) - 1, len(shape)))
+    x = _normal(seed, shape)
+    _check(lambda t: t.unsqueeze(d), lambda a: np.expand_dims(a, d), x)
+    _check(lambda t: gradcli.unsqueeze(t, d), lambda a: np.expand_dims(a, d), x)
+
+
+# ---- transpose permute T expand ------------------------------------------------------------------
+
+
+@FAST
+@given(shape=shapes, seed=seeds, data=st.data())
+def test_transpose_and_permute(shape, seed, data):
+    nd = len(shape)
+    d0 = data.draw(st.integers(-nd, nd - 1))
+    d1 = data.draw(st.integers(-nd, nd - 1))
+    perm = data.draw(st.permutations(range(nd)))
+    x = _normal(seed, shape)
+    _check(lambda t: t.transpose(d0, d1), lambda a: np.swapaxes(a, d0, d1), x)
+    _check(lambda t: gradcli.transpose(t, d0, d1), lambda a: np.swapaxes(a, d0, d1), x)
+    _check(lambda t: t.permute(*perm), lambda a: np.transpose(a, perm), x)
+    neg = [p - nd for p in perm]
+    _check(lambda t: gradcli.permute(t, neg), lambda a: np.transpose(a, perm), x)
+    _check(lambda t: t.T, lambda a: a.T, x)
+
+
+def test_t_and_T_of_a_matrix():
+    x = _normal(0, (2, 3))
+    _check(lambda t: t.t(), lambda a: a.T, x)
+    _check(lambda t: t.T, lambda a: a.T, x)
+
+
+def test_transpose_of_a_vector_is_tracked():
+    x = _t([1.0, 2.0], requires_grad=True)
+    y = x.transpose(0, -1)
+    assert y.tolist() == [1.0, 2.0] and y.grad_fn is not None
+
+
+@FAST
+@given(shape=array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=2), seed=seeds)
+def test_expand(shape, seed):
+    x = _normal(seed, shape)
+    target = (2,) + tuple(3 if n == 1 else n for n in shape)
+    _check(lambda t: t.expand(*target), lambda a: np.broadcast_to(a, target), x)
+    keep = (2,) + (-1,) * len(shape)
+    _check(lambda t: t.expand(keep), lambda a: np.broadcast_to(a, (2,) + shape), x)
+    _check(lambda t: t.expand_as(_t(np.zeros(target))), lambda a: np.broadcast_to(a, target), x)
+
+
+def test_expand_errors_name_the_shapes():
+    with pytest.raises(ShapeError, match=r"expand: cannot expand shape \(3,\) to \(2, 4\)"):
+        gradcli.ones(3).expand(2, 4)
+    with pytest.raises(ShapeError, match="expand"):
+        gradcli.ones(3).expand(-1, 3)  # -1 is not allowed for a new leading dim
+    with pytest.raises(ShapeError, match="expand"):
+        gradcli.ones(2, 3).expand(3)
+
+
+def test_permute_rejects_bad_dims():
+    x = gradcli.ones(2, 3)
+    with pytest.raises(IndexError, match="permute: dim 3"):
+        x.permute(0, 3)
+    with pytest.raises(ValueError, match="permute"):
+        x.permute(0, 0)
+    with pytest.raises(ValueError, match="permute"):
+        x.permute(0)
+
+
+def test_squeeze_unsqueeze_transpose_bad_dim_names_the_op():
+    x = gradcli.ones(2, 1)
+    with pytest.raises(IndexError, match="squeeze: dim 3"):
+        x.squeeze(3)
+    with pytest.raises(IndexError, match="unsqueeze: dim 4"):
+        x.unsqueeze(4)
+    with pytest.raises(IndexError, match="transpose: dim 2"):
+        x.transpose(0, 2)
+
+
+# ---- indexing ------------------------------------------------------------------------------------
+
+BASIC_KEYS = [
+    1,
+    -1,
+    slice(None),
+    slice(1, None),
+    slice(None, None, 2),
+    slice(-2, None, -1),
+    (0, 1),
+    (1, -1, 0),
+    (slice(None), 0),
+    (Ellipsis, 1),
+    (None, 0),
+    (slice(None), None, slice(0, 2)),
+    (0, Ellipsis, None),
+    Ellipsis,
+    None,
+]
+
+ADVANCED_KEYS = [
+    [0, 2],
+    [2, 0, 2],
+    (slice(None), [1, 0]),
+    ([0, 1], [1, 2]),
+    (Ellipsis, [0, 0, 1]),
+    (np.array([1, 0]), slice(None), 0),
+]
+
+
+@pytest.mark.parametrize("key", BASIC_KEYS + ADVANCED_KEYS, ids=repr)
+def test_index_values_and_gradients(key):
+    x = _normal(0, (3, 4, 2))
+    _check(lambda t: t[key], lambda a: np.asarray(a[key]), x)
+
+
+def test_index_with_int_tensors_and_numpy_arrays():
+    x = _normal(1, (4, 3))
+    idx = gradcli.tensor([3, 0, 3])
+    _check(lambda t: t[idx], lambda a: a[[3, 0, 3]], x)
+    _check(lambda t: t[np.array([1, 1])], lambda a: a[[1, 1]], x)
+    _check(lambda t: t[:, gradcli.tensor([2, 0])], lambda a: a[:, [2, 0]], x)
+    _check(lambda t: t[gradcli.tensor(2)], lambda a: a[2], x)
+
+
+def test_index_with_boolean_masks():
+    x = _normal(2, (3, 4))
+    mask = x > 0
+    _check(lambda t: t[gradcli.tensor(mask)], lambda a: a[mask], x)
+    _check(lambda t: t[t > 0], lambda a: a[mask], x)
+    rows = np.array([True, False, True])
+    _check(lambda t: t[rows], lambda a: a[rows], x)
+    _check(lambda t: t[[True, False, True]], lambda a: a[rows], x)
+    _check(lambda t: t[:, gradcli.tensor([False, True, True, False])], lambda a: a[:, 1:3], x)
+
+
+def test_index_gradient_scatter_adds_repeated_indices():
+    x = gradcli.ones(3, 2, requires_grad=True)
+    x[[0, 0, 1]].sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[2, 2], [1, 1], [0, 0]])
+    y = gradcli.ones(4, requires_grad=True)
+    (y[gradcli.tensor([3, 3, 3, 1])] * gradcli.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [0, 4, 0, 6])
+
+
+def test_index_scalar_result_is_0d_tensor_with_grad():
+    x = gradcli.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = x[1, 0]
+    assert isinstance(y, gradcli.Tensor) and y.shape == () and y.item() == 3.0
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 0], [1, 0]])
+
+
+def test_index_keeps_float32():
+    for key in (0, slice(1, 3), [0, 0], (Ellipsis, None)):
+        x = gradcli.ones(3, 2, requires_grad=True)
+        y = x[key]
+        y.sum().backward()
+        assert y.dtype == gradcli.float32 and x.grad.dtype == gradcli.float32
+
+
+def test_index_out_of_range_raises():
+    with pytest.raises(IndexError):
+        gradcli.ones(3)[3]
+
+
+# ---- cat stack -----------------------------------------------------------------------------------
+
+
+@FAST
+@given(shape=shapes, seed=seeds, data=st.data())
+def test_cat(shape, seed, data):
+    nd = len(shape)
+    dim = data.draw(st.integers(-nd, nd - 1))
+    sizes = data.draw(st.lists(st.integers(1, 3), min_size=1, max_size=3))
+    arrays = []
+    for i, n in enumerate(sizes):
+        s = list(shape)
+        s[dim] = n
+        arrays.append(_normal(seed + i, s))
+    out = gradcli.cat([_t(a) for a in arrays], dim=dim)
+    np.testing.assert_array_equal(out.numpy(), np.concatenate(arrays, axis=dim))
+    gradcheck(lambda *ts: gradcli.cat(ts, dim), *arrays)
+
+
+@FAST
+@given(shape=array_shapes(min_dims=0, max_dims=3, max_side=3), seed=seeds, data=st.data())
+def test_stack(shape, seed, data):
+    dim = data.draw(st.integers(-len(shape) - 1, len(shape)))
+    count = data.draw(st.integers(1, 3))
+    arrays = [_normal(seed + i, shape) for i in range(count)]
+    out = gradcli.stack([_t(a) for a in arrays], dim=dim)
+    np.testing.assert_array_equal(out.numpy(), np.stack(arrays, axis=dim))
+    gradcheck(lambda *ts: gradcli.stack(list(ts), dim=dim), *arrays)
+
+
+def test_cat_stack_errors_and_dtypes():
+    with pytest.raises(ShapeError) as info:
+        gradcli.cat([gradcli.ones(2, 3), gradcli.ones(2, 4)])
+    assert "cat" in str(info.value) and "(2, 3)" in str(info.value) and "(2, 4)" in str(info.value)
+    with pytest.raises(ShapeError, match="stack"):
+        gradcli.stack([gradcli.ones(2), gradcli.ones(3)])
+    with pytest.raises(ValueError, match="cat"):
+        gradcli.cat([])
+    with pytest.raises(IndexError, match="cat: dim 2"):
+        gradcli.cat([gradcli.ones(2, 3)], dim=2)
+    a = gradcli.ones(2, requires_grad=True)
+    b = gradcli.zeros(1, requires_grad=True)
+    y = gradcli.cat([a, b])
+    assert y.dtype == gradcli.float32 and y.grad_fn.name() == "CatBackward0"
+    y.sum().backward()
+    assert a.grad.dtype == gradcli.float32 and b.grad.tolist() == [1.0]
+    s = gradcli.stack([a, a])
+    assert s.dtype == gradcli.float32 and s.grad_fn.name() == "StackBackward0"
+    assert gradcli.cat([gradcli.ones(1), gradcli.tensor([2])]).dtype == gradcli.float32
+
+
+# ---- names and float32 ---------------------------------------------------------------------------
+
+
+def test_grad_fn_names():
+    x = gradcli.ones(2, 3, requires_grad=True)
+    assert x.view(6).grad_fn.name() == "ViewBackward0"
+    assert x.reshape(3, 2).grad_fn.name() == "ViewBackward0"
+    assert x.flatten().grad_fn.name() == "ViewBackward0"
+    assert x.permute(1, 0).grad_fn.name() == "PermuteBackward0"
+    assert x.T.grad_fn.name() == "PermuteBackward0"
+    assert x.transpose(0, 1).grad_fn.name() == "TransposeBackward0"
+    assert x.unsqueeze(0).grad_fn.name() == "UnsqueezeBackward0"
+    assert x.unsqueeze(0).squeeze(0).grad_fn.name() == "SqueezeBackward0"
+    assert x.expand(4, 2, 3).grad_fn.name() == "ExpandBackward0"
+    assert x[[0, 1]].grad_fn.name() == "IndexBackward0"
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda t: t.view(-1),
+        lambda t: t.flatten(),
+        lambda t: t.unsqueeze(1).squeeze(),
+        lambda t: t.transpose(0, 1),
+        lambda t: t.permute(1, 0),
+        lambda t: t.T,
+        lambda t: t.expand(2, 3, 4),
+        lambda t: t[1:, None],
+        lambda t: gradcli.stack([t, t], 1),
+    ],
+)
+def test_shape_ops_keep_float32(fn):
+    x = gradcli.ones(3, 4, requires_grad=True)
+    y = fn(x)
+    y.sum().backward()
+    assert y.dtype == gradcli.float32 and x.grad.dtype == gradcli.float32
