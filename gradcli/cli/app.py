@@ -10,6 +10,7 @@ from rich.console import Console
 
 from gradcli import __version__
 from gradcli.cli import datasets
+from gradcli.cli.train import train
 from gradcli.errors import ConfigError, GradcliError
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(datasets.app, name="datasets")
+app.command()(train)
 
 err_console = Console(stderr=True, highlight=False)
 

@@ -1,0 +1,423 @@
+"""The training loop: one object that owns the run's state, so a checkpoint can restore it all.
+
+Display is left to callbacks (`Callback`); this module writes the run's files itself:
+metrics.csv, curves.png, checkpoints/ and summary.json.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import gradcli
+from gradcli.backend import get_array_module
+from gradcli.config.build import build_loss, build_model, build_optimizer, build_scheduler
+from gradcli.data import DataLoader, build_datasets
+from gradcli.errors import ConfigError, GradcliError
+from gradcli.nn.utils import clip_grad_norm_, clip_grad_value_
+from gradcli.train import checkpoint as ckpt_io
+from gradcli.train.metrics import MetricsLog, evaluate
+from gradcli.train.plots import draw_curves
+from gradcli.train.run import versions
+
+
+class TrainingInterrupted(GradcliError):
+    """Ctrl-C: the current step finished and a checkpoint was written."""
+
+    def __init__(self, checkpoint: Path):
+        super().__init__(f"interrupted; checkpoint written to {checkpoint}")
+        self.checkpoint = checkpoint
+
+
+class NonFiniteError(GradcliError):
+    """The loss or a gradient stopped being finite."""
+
+
+@dataclass
+class RunState:
+    """Everything besides weights, optimizer and RNGs that a resumed run needs to continue."""
+
+    epoch: int = 0  # completed epochs
+    step: int = 0  # completed optimizer steps
+    batch: int = 0  # batches done in the current epoch
+    epoch_loss: float = 0.0
+    epoch_correct: int = 0
+    epoch_seen: int = 0
+    interval_loss: float = 0.0
+    interval_steps: int = 0
+    best: float | None = None
+    best_epoch: int | None = None
+    bad_epochs: int = 0
+    es_best: float | None = None
+    stopped_early: bool = False
+    elapsed: float = 0.0
+    history: list = field(default_factory=list)
+
+
+@dataclass
+class StepInfo:
+    epoch: int
+    step: int
+    batch: int
+    batches: int
+    loss: float
+    accuracy: float | None
+    lr: float
+    samples_per_s: float
+
+
+class Callback:
+    """Hooks for display; every method is optional."""
+
+    def on_train_start(self, trainer): ...
+    def on_epoch_start(self, trainer, epoch: int, batches: int): ...
+    def on_step(self, trainer, info: StepInfo): ...
+    def on_epoch_end(self, trainer, row: dict): ...
+    def on_train_end(self, trainer, summary: dict): ...
+
+
+class Trainer:
+    def __init__(self, config, run_dir: Path, device, callbacks=(), resume=None):
+        self.config, self.run_dir, self.device = config, Path(run_dir), device
+        self.callbacks = list(callbacks)
+        gradcli.manual_seed(config.seed)
+        d = config.data
+        self.data = build_datasets(
+            d.dataset, d.root, d.options, d.transforms, d.val_split, config.seed, test=False
+        )
+        self.num_classes = self.data.info.num_classes
+        sample_shape = tuple(self.data.train[0][0].shape)
+        if sample_shape != tuple(config.model.input_shape):
+            raise ConfigError(
+                f"{config.where('model', 'input_shape')}: model.input_shape is "
+                f"{list(config.model.input_shape)} but dataset '{d.dataset}' gives samples of "
+                f"shape {list(sample_shape)} (after transforms); set input_shape to that"
+            )
+        self.model = build_model(config, device)
+        _check_outputs(config, self.model, self.data.info)
+        self.loss_fn = build_loss(config.loss, device)
+        self.optimizer = build_optimizer(config.optimizer, self.model.parameters())
+        self.train_loader = DataLoader(
+            self.data.train, d.batch_size, shuffle=d.shuffle, seed=config.seed, device=device
+        )
+        self.val_loader = None
+        if self.data.val is not None and len(self.data.val):
+            self.val_loader = DataLoader(self.data.val, d.eval_batch_size, device=device)
+        self.schedule = build_scheduler(config, self.optimizer, len(self.train_loader))
+        self.state = RunState()
+        self.metrics = None
+        self._stop_requested = False
+        self._grad_norm = None  # the last total gradient norm, when clipping by norm
+        if resume is not None:
+            self._restore(resume)
+
+    # ---- the loop ----------------------------------------------------------------------------
+
+    @property
+    def lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    @property
+    def total_epochs(self) -> int:
+        t = self.config.train
+        if t.steps is None:
+            return t.epochs
+        return math.ceil(t.steps / len(self.train_loader))
+
+    def fit(self) -> dict:
+        self.metrics = MetricsLog(self.run_dir / "metrics.csv")
+        started = time.perf_counter() - self.state.elapsed
+        self._started = started
+        previous = self._install_sigint()
+        try:
+            for cb in self.callbacks:
+                cb.on_train_start(self)
+            while self.state.epoch < self.total_epochs and not self.state.stopped_early:
+                reached_limit = self._train_epoch()
+                self._end_epoch()
+                if reached_limit:
+                    break
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+            self.metrics.close()
+        summary = self._summary(time.perf_counter() - started)
+        (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        for cb in self.callbacks:
+            cb.on_train_end(self, summary)
+        return summary
+
+    def _train_epoch(self) -> bool:
+        """One pass over the training data (the rest of it after a mid-epoch resume).
+        Returns True when train.steps was reached."""
+        cfg, st = self.config.train, self.state
+        model, batches = self.model, len(self.train_loader)
+        model.train()
+        for cb in self.callbacks:
+            cb.on_epoch_start(self, st.epoch, batches)
+        tick, tick_samples = time.perf_counter(), 0
+        for x, y in self.train_loader:
+            out = model(x)
+            loss = self.loss_fn(out, y)
+            value = loss.item()  # free on the CPU; the loss is needed for the display anyway
+            if not math.isfinite(value):
+                self._non_finite(x, y, f"loss is {value}")
+            self.optimizer.zero_grad()
+            loss.backward()
+            self._clip_gradients(x, y)
+            self.optimizer.step()
+            if self.schedule is not None and self.schedule.per_step:
+                self.schedule.scheduler.step()
+            n = x.shape[0]
+            st.step += 1
+            st.batch += 1
+            st.epoch_loss += value * n
+            st.epoch_seen += n
+            st.interval_loss += value
+            st.interval_steps += 1
+            acc = None
+            if self.num_classes:
+                correct = int((out.argmax(1) == y).sum().item())
+                st.epoch_correct += correct
+                acc = st.epoch_correct / st.epoch_seen
+            tick_samples += n
+            now = time.perf_counter()
+            speed = tick_samples / max(now - tick, 1e-9)
+            if st.step % cfg.log_every_steps == 0:
+                self._log_step(speed, now)
+            info = StepInfo(st.epoch, st.step, st.batch, batches, value, acc, self.lr, speed)
+            for cb in self.callbacks:
+                cb.on_step(self, info)
+            if cfg.checkpoint.every_steps and st.step % cfg.checkpoint.every_steps == 0:
+                self.save("last")
+            if self._stop_requested:
+                path = self.save("last")
+                raise TrainingInterrupted(path)
+            if cfg.steps is not None and st.step >= cfg.steps:
+                return True
+        return False
+
+    def _clip_gradients(self, x, y) -> None:
+        clip = self.config.train.grad_clip
+        if clip is None:
+            return
+        params = self.model.parameters()
+        if clip.max_norm is not None:
+            norm = float(clip_grad_norm_(params, clip.max_norm).item())
+            self._grad_norm = norm
+            if not math.isfinite(norm):
+                self._non_finite(x, y, f"gradient norm is {norm}")
+        else:
+            clip_grad_value_(params, clip.value)
+
+    def _log_step(self, speed: float, now: float) -> None:
+        st = self.state
+        self.metrics.write(
+            kind="step", epoch=st.epoch + 1, step=st.step,
+            train_loss=st.interval_loss / max(st.interval_steps, 1), lr=self.lr,
+            grad_norm=self._grad_norm,
+            samples_per_s=round(speed, 1), elapsed_s=round(now - self._started, 3),
+        )  # fmt: skip
+        st.interval_loss, st.interval_steps = 0.0, 0
+
+    def _end_epoch(self) -> None:
+        cfg, st = self.config.train, self.state
+        last_epoch = st.epoch + 1 >= self.total_epochs
+        val = {}
+        due = (st.epoch + 1) % cfg.val_every_epochs == 0 or last_epoch
+        if self.val_loader is not None and due:
+            val = evaluate(self.model, self.loss_fn, self.val_loader, self.num_classes)
+        elapsed = time.perf_counter() - self._started
+        row = {
+            "kind": "epoch", "epoch": st.epoch + 1, "step": st.step,
+            "train_loss": st.epoch_loss / max(st.epoch_seen, 1),
+            "train_accuracy": (st.epoch_correct / max(st.epoch_seen, 1))
+            if self.num_classes else None,
+            "val_loss": val.get("loss"), "val_accuracy": val.get("accuracy"), "lr": self.lr,
+            "samples_per_s": round(st.epoch_seen / max(elapsed - st.elapsed, 1e-9), 1),
+            "elapsed_s": round(elapsed, 3),
+        }  # fmt: skip
+        self.metrics.write(**row)
+        if self.schedule is not None and not self.schedule.per_step:
+            metric = self.schedule.metric
+            if metric:
+                value = row.get(metric)
+                self.schedule.scheduler.step(value if value is not None else row["train_loss"])
+            else:
+                self.schedule.scheduler.step()
+        st.epoch += 1
+        st.epoch_loss, st.epoch_correct, st.epoch_seen, st.batch = 0.0, 0, 0, 0
+        st.elapsed = elapsed
+        st.history.append({k: v for k, v in row.items() if k != "kind"})
+        self._track_best(row)
+        ck = cfg.checkpoint
+        if ck.every_epochs and (st.epoch % ck.every_epochs == 0 or last_epoch):
+            self.save("last")
+            if ck.keep_last > 1:
+                self._keep_epoch_copy(ck.keep_last)
+        draw_curves(self.run_dir / "metrics.csv", self.run_dir / "curves.png")
+        for cb in self.callbacks:
+            cb.on_epoch_end(self, row)
+
+    def _metric(self, name: str | None, row: dict):
+        name = name or "val_loss"
+        value = row.get(name)
+        if value is None and name != "train_loss":
+            name, value = "train_loss", row["train_loss"]  # no validation split
+        return name, value
+
+    def _track_best(self, row: dict) -> None:
+        cfg, st = self.config.train, self.state
+        ck = cfg.checkpoint
+        if ck.best_metric is not None:
+            name, value = self._metric(ck.best_metric, row)
+            maximise = (ck.mode or ("max" if "accuracy" in name else "min")) == "max"
+            if st.best is None or (value > st.best if maximise else value < st.best):
+                st.best, st.best_epoch = value, st.epoch
+                self.save("best")
+        es = cfg.early_stopping
+        if es is not None:
+            name, value = self._metric(es.metric, row)
+            maximise = (es.mode or ("max" if "accuracy" in name else "min")) == "max"
+            ref = st.es_best
+            better = ref is None or (
+                value > ref + es.min_delta if maximise else value < ref - es.min_delta
+            )
+            if better:
+                st.es_best, st.bad_epochs = value, 0
+            else:
+                st.bad_epochs += 1
+                st.stopped_early = st.bad_epochs >= es.patience
+
+    # ---- checkpoints -------------------------------------------------------------------------
+
+    def save(self, which: str) -> Path:
+        meta = {
+            "config": self.config.model_dump(mode="json"),
+            "state": asdict(self.state),
+            "rng": gradcli.get_rng_state(),
+            "loader": self.train_loader.state_dict(),
+            "scheduler": self.schedule.scheduler.state_dict() if self.schedule else None,
+            "dataset": self.data.info.to_dict(),
+            "transforms": self.data.transforms.spec(),
+            "versions": versions(),
+        }
+        path = self.run_dir / "checkpoints" / f"{which}.safetensors"
+        return ckpt_io.save(path, ckpt_io.pack(self.model, self.optimizer, meta))
+
+    def _keep_epoch_copy(self, keep: int) -> None:
+        folder = self.run_dir / "checkpoints"
+        copy = folder / f"epoch-{self.state.epoch:04d}.safetensors"
+        copy.write_bytes((folder / "last.safetensors").read_bytes())
+        for old in sorted(folder.glob("epoch-*.safetensors"))[:-keep]:
+            old.unlink()
+
+    def _restore(self, ck: ckpt_io.Checkpoint) -> None:
+        meta = ck.meta
+        self.model.load_state_dict(ck.model_state())
+        self.optimizer.load_state_dict(ck.optimizer_state())
+        if self.schedule is not None and meta.get("scheduler") is not None:
+            self.schedule.scheduler.load_state_dict(meta["scheduler"])
+        gradcli.set_rng_state(meta["rng"])
+        self.train_loader.load_state_dict(meta["loader"])
+        self.state = RunState(**meta["state"])
+        MetricsLog.truncate_after(self.run_dir / "metrics.csv", self.state.step)
+
+    # ---- failures ----------------------------------------------------------------------------
+
+    def _non_finite(self, x, y, what: str):
+        """Name the first layer whose output or gradient is not finite, then stop."""
+        st = self.state
+        where = _first_non_finite(self.model, self.loss_fn, x, y)
+        raise NonFiniteError(
+            f"{what} at step {st.step + 1} (epoch {st.epoch + 1}); {where}. The last good "
+            f"checkpoint is kept in {self.run_dir / 'checkpoints'}. Try a lower optimizer.lr or "
+            "train.grad_clip"
+        )
+
+    def _install_sigint(self):
+        if threading.current_thread() is not threading.main_thread():
+            return None
+
+        def handler(signum, frame):
+            if self._stop_requested:  # second Ctrl-C: leave at once (checkpoints are atomic)
+                raise KeyboardInterrupt
+            self._stop_requested = True
+
+        return signal.signal(signal.SIGINT, handler)
+
+    def _summary(self, wall: float) -> dict:
+        st = self.state
+        final = st.history[-1] if st.history else {}
+        best = next((h for h in st.history if h["epoch"] == st.best_epoch), None)
+        return {
+            "name": self.config.name,
+            "epochs": st.epoch,
+            "steps": st.step,
+            "stopped_early": st.stopped_early,
+            "wall_time_s": round(wall, 3),
+            "samples_per_s": round(sum(h.get("samples_per_s", 0) for h in st.history[-1:]), 1),
+            "final": final,
+            "best": {"metric": self.config.train.checkpoint.best_metric, "epoch": st.best_epoch,
+                     "value": st.best, "row": best},
+            "parameters": sum(p.numel() for p in self.model.parameters()),
+            "device": str(self.device or "cpu"),
+            "versions": versions(),
+        }  # fmt: skip
+
+
+def _first_non_finite(model, loss_fn, x, y) -> str:
+    bad = []
+    handles = []
+    for i, layer in enumerate(model):
+
+        def hook(module, inputs, output, i=i):
+            if not bad and not _finite(output):
+                bad.append(i)
+
+        handles.append(layer.register_forward_hook(hook))
+    try:
+        model.zero_grad()
+        loss = loss_fn(model(x), y)
+    finally:
+        for h in handles:
+            h.remove()
+    if bad:
+        i = bad[0]
+        return f"first non-finite output: model.layers[{i}] ({type(model[i]).__name__})"
+    loss.backward()
+    for i, layer in enumerate(model):
+        for name, p in layer.named_parameters():
+            if p.grad is not None and not _finite(p.grad):
+                return f"first non-finite gradient: model.layers[{i}].{name}"
+    return "every layer's output is finite: the loss itself overflowed"
+
+
+def _finite(t) -> bool:
+    return bool(get_array_module(t._data).isfinite(t._data).all())
+
+
+def _check_outputs(config, model, info) -> None:
+    """The last layer's size must fit the labels; say so before training, not at step 1."""
+    with gradcli.no_grad():
+        model.eval()
+        out_shape = tuple(model(gradcli.zeros(1, *config.model.input_shape)).shape[1:])
+        model.train()
+    where = config.where("model", "layers", len(config.model.layers) - 1)
+    if info.num_classes and config.loss.type in ("cross_entropy", "nll"):
+        if out_shape != (info.num_classes,):
+            raise ConfigError(
+                f"{where}: the model outputs shape {list(out_shape)} but dataset '{info.name}' "
+                f"has {info.num_classes} classes; make the last layer `- linear: "
+                f"{info.num_classes}`"
+            )
+    elif info.task == "regression" and out_shape != tuple(info.target_shape):
+        raise ConfigError(
+            f"{where}: the model outputs shape {list(out_shape)} but dataset '{info.name}' has "
+            f"targets of shape {list(info.target_shape)}"
+        )
