@@ -374,7 +374,19 @@ class Tensor(TensorMath):
     __hash__ = object.__hash__
 
     def __reduce__(self):
-        raise TypeError("gradcli tensors are not pickled; save them with gradcli.save()")
+        raise TypeError("gradcli tensors are not pickled; save weights with safetensors")
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise AutogradError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol; detach() it first"
+            )
+        new = Tensor._make(self._data.copy(), self._requires_grad)
+        if self.grad is not None:
+            new.grad = Tensor._make(self.grad._data.copy())
+        memo[id(self)] = new
+        return new
 
 
 def _from_data(data, dtype=None, device_=None):

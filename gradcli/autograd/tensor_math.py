@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gradcli import ops
+from gradcli.autograd import tensor as _tensor
 from gradcli.ops._util import lift
 from gradcli.ops.shape import Copy, Fill
 
@@ -65,7 +66,7 @@ class TensorMath:
     # ---- comparisons: boolean tensors, no gradient -------------------------------------------
     def _compare(self, other, fn):
         other = lift(other, self)
-        return type(self)._make(fn(self._data, other._data))
+        return _tensor.Tensor._make(fn(self._data, other._data))
 
     def __eq__(self, other):
         return self._compare(other, lambda a, b: a == b)
@@ -88,7 +89,7 @@ class TensorMath:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def __invert__(self):
-        return type(self)._make(~self._data)
+        return _tensor.Tensor._make(~self._data)
 
     def __and__(self, other):
         return self._compare(other, lambda a, b: a & b)
@@ -97,10 +98,10 @@ class TensorMath:
         return self._compare(other, lambda a, b: a | b)
 
     def any(self):
-        return type(self)._make(self._data.any())
+        return _tensor.Tensor._make(self._data.any())
 
     def all(self):
-        return type(self)._make(self._data.all())
+        return _tensor.Tensor._make(self._data.all())
 
     # ---- named math methods ------------------------------------------------------------------
     add, sub, mul, div, pow = __add__, __sub__, __mul__, __truediv__, __pow__

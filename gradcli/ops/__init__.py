@@ -1,5 +1,6 @@
 """Every differentiable operation, grouped by family; each module pairs forward and backward."""
 
+import gradcli.autograd.tensor  # the Tensor class must exist before any op module loads
 from gradcli.ops.activation import log_softmax, relu, sigmoid, softmax, tanh
 from gradcli.ops.arithmetic import (
     abs,
