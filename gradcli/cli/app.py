@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 
 from gradcli import __version__
-from gradcli.cli import datasets
+from gradcli.cli import config_cmd, datasets
+from gradcli.cli.eval import eval_
 from gradcli.cli.train import train
 from gradcli.errors import ConfigError, GradcliError
 
@@ -17,14 +18,16 @@ app = typer.Typer(
     name="gradcli",
     help=(
         "Train neural networks described by YAML configs on gradcli's own autograd engine.\n\n"
-        "Example: gradcli datasets download mnist --root datasets"
+        "Example: gradcli train configs/quickstart.yaml"
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
 app.add_typer(datasets.app, name="datasets")
+app.add_typer(config_cmd.app, name="config")
 app.command()(train)
+app.command("eval")(eval_)
 
 err_console = Console(stderr=True, highlight=False)
 

@@ -19,12 +19,13 @@ def _num(v):
 
 
 def epoch_line(row: dict, total_epochs: int) -> str:
-    text = (
-        f"epoch {row['epoch']}/{total_epochs}  train loss {_num(row['train_loss'])}"
-        f" acc {_pct(row['train_accuracy'])}"
-    )
+    text = f"epoch {row['epoch']}/{total_epochs}  train loss {_num(row['train_loss'])}"
+    if row.get("train_accuracy") is not None:
+        text += f" acc {_pct(row['train_accuracy'])}"
     if row.get("val_loss") is not None:
-        text += f"  val loss {_num(row['val_loss'])} acc {_pct(row['val_accuracy'])}"
+        text += f"  val loss {_num(row['val_loss'])}"
+    if row.get("val_accuracy") is not None:
+        text += f" acc {_pct(row['val_accuracy'])}"
     return text + f"  lr {row['lr']:.3g}  {row['samples_per_s']:.0f} samples/s"
 
 

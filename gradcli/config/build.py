@@ -36,13 +36,14 @@ def _layer(spec: S.Layer, shape: tuple[int, ...], where: str, i: int) -> nn.Modu
 
     if k == "linear":
         need(1, "flat features", "add `- flatten` before it")
-        return nn.Linear(shape[0], spec.out_features, bias=spec.bias)
+        return _init(nn.Linear(shape[0], spec.out_features, bias=spec.bias), spec.init)
     if k == "conv2d":
         need(3, "(channels, height, width)", "check model.input_shape, or remove a `flatten`")
-        return nn.Conv2d(
+        conv = nn.Conv2d(
             shape[0], spec.out_channels, _pair(spec.kernel_size), _pair(spec.stride),
             _pair(spec.padding), _pair(spec.dilation), spec.groups, spec.bias,
         )  # fmt: skip
+        return _init(conv, spec.init)
     if k == "maxpool2d":
         need(3, "(channels, height, width)", "put pooling before `flatten`")
         return nn.MaxPool2d(
@@ -77,6 +78,14 @@ def _layer(spec: S.Layer, shape: tuple[int, ...], where: str, i: int) -> nn.Modu
         "log_softmax": lambda: nn.LogSoftmax(spec.dim),
     }
     return simple[k]()
+
+
+def _init(layer: nn.Module, how: str) -> nn.Module:
+    if how == "normal":
+        nn.init.normal_(layer.weight, 0.0, 1.0)
+    elif how != "default":
+        getattr(nn.init, f"{how}_")(layer.weight)
+    return layer
 
 
 def trace_layers(config: S.Config) -> list[LayerShape]:

@@ -59,10 +59,17 @@ class Layer(Strict):
         return {self.kind: fields} if fields else self.kind
 
 
+Init = Literal[
+    "default", "normal", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal"
+]
+_INIT_HELP = "Weight initialisation: default is PyTorch's; normal is N(0, 1) like randn."
+
+
 class Linear(Layer):
     kind, shorthand = "linear", "out_features"
     out_features: PositiveInt = Field(description="Output features.")
     bias: bool = True
+    init: Init = Field("default", description=_INIT_HELP)
 
 
 class Conv2d(Layer):
@@ -74,6 +81,7 @@ class Conv2d(Layer):
     dilation: Pair = 1
     groups: PositiveInt = 1
     bias: bool = True
+    init: Init = Field("default", description=_INIT_HELP)
 
 
 class MaxPool2d(Layer):

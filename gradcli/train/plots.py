@@ -17,12 +17,13 @@ def _floats(rows, key):
     return [(int(r["step"]), float(r[key])) for r in rows if r.get(key) not in ("", None)]
 
 
-def _smooth(values, weight=0.9):
-    out, avg = [], None
-    for v in values:
-        avg = v if avg is None else weight * avg + (1 - weight) * v
-        out.append(avg)
-    return out
+def _smooth(values):
+    """Centred moving average (no lag, unlike an EMA), narrowing at the ends."""
+    half = max(1, len(values) // 30)
+    return [
+        sum(values[max(0, i - half) : i + half + 1]) / len(values[max(0, i - half) : i + half + 1])
+        for i in range(len(values))
+    ]
 
 
 def draw_curves(metrics_csv: Path, out_png: Path) -> None:

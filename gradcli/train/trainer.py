@@ -25,6 +25,8 @@ from gradcli.train.metrics import MetricsLog, evaluate
 from gradcli.train.plots import draw_curves
 from gradcli.train.run import versions
 
+_REDRAW_S = 5.0  # curves.png is redrawn after an epoch at most this often (and at the end)
+
 
 class TrainingInterrupted(GradcliError):
     """Ctrl-C: the current step finished and a checkpoint was written."""
@@ -133,6 +135,7 @@ class Trainer:
         self.metrics = MetricsLog(self.run_dir / "metrics.csv")
         started = time.perf_counter() - self.state.elapsed
         self._started = started
+        self._drawn = -math.inf
         previous = self._install_sigint()
         try:
             for cb in self.callbacks:
@@ -146,6 +149,8 @@ class Trainer:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
             self.metrics.close()
+        if self.state.history:
+            self._draw()  # epochs shorter than _REDRAW_S are drawn once more at the end
         summary = self._summary(time.perf_counter() - started)
         (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         for cb in self.callbacks:
@@ -260,9 +265,14 @@ class Trainer:
             self.save("last")
             if ck.keep_last > 1:
                 self._keep_epoch_copy(ck.keep_last)
-        draw_curves(self.run_dir / "metrics.csv", self.run_dir / "curves.png")
+        if time.perf_counter() - self._drawn >= _REDRAW_S or last_epoch:
+            self._draw()
         for cb in self.callbacks:
             cb.on_epoch_end(self, row)
+
+    def _draw(self) -> None:
+        draw_curves(self.run_dir / "metrics.csv", self.run_dir / "curves.png")
+        self._drawn = time.perf_counter()
 
     def _metric(self, name: str | None, row: dict):
         name = name or "val_loss"

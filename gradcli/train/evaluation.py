@@ -1,0 +1,55 @@
+"""Evaluate a checkpoint on a split, with nothing but the checkpoint file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gradcli.backend import resolve_device
+from gradcli.config.build import build_loss, build_model
+from gradcli.config.load import Source, load_data
+from gradcli.data import DataLoader, build_datasets
+from gradcli.errors import ConfigError, DataError
+from gradcli.train import checkpoint
+from gradcli.train.metrics import evaluate
+
+SPLITS = ("test", "val", "train")
+
+
+def evaluate_checkpoint(path, split="test", data_root=None, batch_size=None, device=None) -> dict:
+    """Rebuild the model from the config stored in the checkpoint and evaluate it on `split`.
+
+    The checkpoint's fitted transforms (e.g. normalisation statistics) are reused, so the data
+    is prepared exactly as in training.
+    """
+    if split not in SPLITS:
+        raise ConfigError(f"--split must be one of {', '.join(SPLITS)}, not '{split}'")
+    path = checkpoint.resolve(path)
+    ck = checkpoint.load(path)
+    config = load_data(ck.meta["config"], Source(str(path), {}))
+    dev = resolve_device(device or "cpu")
+    model = build_model(config)
+    model.load_state_dict(ck.model_state())
+    model.to(dev)
+    d = config.data
+    splits = build_datasets(
+        d.dataset, data_root or d.root, d.options, ck.meta.get("transforms", d.transforms),
+        d.val_split, config.seed, test=split == "test",
+    )  # fmt: skip
+    dataset = {"test": splits.test, "val": splits.val, "train": splits.train}[split]
+    if dataset is None or len(dataset) == 0:
+        raise DataError(f"dataset '{d.dataset}' has no {split} split for this run (val_split 0?)")
+    loader = DataLoader(dataset, batch_size or d.eval_batch_size, device=dev)
+    info = splits.info
+    result = evaluate(model, build_loss(config.loss, dev), loader, info.num_classes, detailed=True)
+    state = ck.meta.get("state", {})
+    return {
+        "checkpoint": str(Path(path)),
+        "name": config.name,
+        "dataset": d.dataset,
+        "split": split,
+        "task": info.task,
+        "epoch": state.get("epoch"),
+        "step": state.get("step"),
+        "class_names": list(info.class_names) if info.class_names else None,
+        **result,
+    }
