@@ -11,6 +11,7 @@ from rich.console import Console
 from gradcli import __version__
 from gradcli.cli import config_cmd, datasets
 from gradcli.cli.eval import eval_
+from gradcli.cli.inspect_graph import inspect_graph
 from gradcli.cli.train import train
 from gradcli.errors import ConfigError, GradcliError
 
@@ -28,6 +29,7 @@ app.add_typer(datasets.app, name="datasets")
 app.add_typer(config_cmd.app, name="config")
 app.command()(train)
 app.command("eval")(eval_)
+app.command("inspect-graph")(inspect_graph)
 
 err_console = Console(stderr=True, highlight=False)
 

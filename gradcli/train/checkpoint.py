@@ -116,8 +116,8 @@ def load(path: str | os.PathLike) -> Checkpoint:
 
 def _header(path: Path, data: bytes) -> dict:
     bad = f"{path} is not a gradcli checkpoint (not a safetensors file)"
-    if len(data) < 8:
-        raise CheckpointError(f"{bad}: only {len(data)} bytes")
+    if len(data) < 9 or data[8:9] != b"{":  # a safetensors header is JSON after its size
+        raise CheckpointError(bad)
     (n,) = struct.unpack("<Q", data[:8])
     if n > len(data) - 8:
         raise CheckpointError(

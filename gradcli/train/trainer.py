@@ -14,6 +14,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 import gradcli
 from gradcli.backend import get_array_module
 from gradcli.config.build import build_loss, build_model, build_optimizer, build_scheduler
@@ -138,13 +140,10 @@ class Trainer:
         self._drawn = -math.inf
         previous = self._install_sigint()
         try:
-            for cb in self.callbacks:
-                cb.on_train_start(self)
-            while self.state.epoch < self.total_epochs and not self.state.stopped_early:
-                reached_limit = self._train_epoch()
-                self._end_epoch()
-                if reached_limit:
-                    break
+            # Non-finite values are detected and explained by the loop; numpy's warnings would
+            # only add noise to the display.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                self._run_epochs()
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
@@ -156,6 +155,15 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_train_end(self, summary)
         return summary
+
+    def _run_epochs(self) -> None:
+        for cb in self.callbacks:
+            cb.on_train_start(self)
+        while self.state.epoch < self.total_epochs and not self.state.stopped_early:
+            reached_limit = self._train_epoch()
+            self._end_epoch()
+            if reached_limit:
+                break
 
     def _train_epoch(self) -> bool:
         """One pass over the training data (the rest of it after a mid-epoch resume).

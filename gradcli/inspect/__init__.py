@@ -1,0 +1,91 @@
+"""Look inside a model without training it: the layer table, the autograd graph of one step, and
+their DOT, SVG and JSON exports.
+
+>>> target = load_target("configs/quickstart.yaml")
+>>> summarize(target.config).totals.params
+105866
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from gradcli.config import schema as S
+from gradcli.config.build import build_model
+from gradcli.config.load import Source, load_config, load_data
+from gradcli.errors import CheckpointError, ConfigError, GradcliError
+from gradcli.inspect.export import GraphvizError, to_dot, to_json, to_svg
+from gradcli.inspect.graph import Graph, Node, trace_graph, walk
+from gradcli.inspect.summary import LayerRow, Summary, Totals, summarize
+
+FORMATS = ("table", "tree", "dot", "json", "svg")
+CONFIG_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class Target:
+    """What to inspect: a config, and the weights when it came from a checkpoint."""
+
+    config: S.Config
+    state: dict | None = None
+    path: Path | None = None  # the checkpoint file, when there is one
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown --format '{fmt}': choose one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def load_target(path: str | os.PathLike, overrides=()) -> Target:
+    """A .yaml/.yml config file, or else a checkpoint file or run folder (its last checkpoint)."""
+    from gradcli.train import checkpoint  # the training stack is only needed for checkpoints
+
+    path = Path(path)
+    if path.suffix.lower() in CONFIG_SUFFIXES and not path.is_dir():
+        return Target(load_config(path, overrides))
+    ckpt_path = checkpoint.resolve(path)
+    ckpt = checkpoint.load(ckpt_path)
+    data = ckpt.meta.get("config")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{ckpt_path}: the checkpoint holds no config to rebuild the model from")
+    config = load_data(data, Source(str(ckpt_path), {}), overrides)
+    state = ckpt.model_state()
+    try:
+        build_model(config).load_state_dict(state)
+    except GradcliError as e:
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+        fix = "drop the --set overrides that change the model" if overrides else "re-train it"
+        raise CheckpointError(
+            f"{ckpt_path}: its weights do not fit the model its config builds "
+            f"({(lines[1:] or lines or [str(e)])[0].rstrip('. ')}); {fix}"
+        ) from None
+    return Target(config, state, ckpt_path)
+
+
+def graph_of(target: Target, batch_size: int | None = None) -> Graph:
+    return trace_graph(target.config, batch_size, target.state)
+
+
+__all__ = [
+    "CONFIG_SUFFIXES",
+    "FORMATS",
+    "Graph",
+    "GraphvizError",
+    "LayerRow",
+    "Node",
+    "Summary",
+    "Target",
+    "Totals",
+    "check_format",
+    "graph_of",
+    "load_target",
+    "summarize",
+    "to_dot",
+    "to_json",
+    "to_svg",
+    "trace_graph",
+    "walk",
+]

@@ -1,0 +1,154 @@
+"""The layer table: output shape, parameters and multiply-adds of every layer, and the memory a
+training step needs at a batch size.
+
+>>> s = summarize(load_config("configs/quickstart.yaml"))
+>>> s.rows[0].layer, s.rows[0].params, s.totals.params
+('Conv2d(1, 16, kernel_size=(3, 3), ...)', 160, 105866)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradcli import nn
+from gradcli.config import schema as S
+from gradcli.config.build import trace_layers
+
+
+@dataclass
+class LayerRow:
+    index: int
+    kind: str  # the config's layer name: conv2d, relu, ...
+    layer: str  # short repr: Conv2d(1, 16, kernel_size=(3, 3), ...)
+    module: str  # full repr
+    output_shape: tuple[int, ...]  # with the batch dimension
+    params: int
+    trainable_params: int
+    macs: int  # multiply-adds for one sample (conv and linear weights only)
+
+    @property
+    def trainable(self) -> str:
+        if self.params == 0:
+            return "-"
+        if self.trainable_params == self.params:
+            return "yes"
+        return "no" if self.trainable_params == 0 else "partial"
+
+
+@dataclass
+class Totals:
+    params: int
+    trainable_params: int
+    macs_per_sample: int
+    macs_per_batch: int
+    input_bytes: int
+    param_bytes: int
+    activation_bytes: int  # every layer's forward output at the batch size
+    gradient_bytes: int  # a gradient for every parameter and every activation
+    total_bytes: int
+
+    @property
+    def non_trainable_params(self) -> int:
+        return self.params - self.trainable_params
+
+
+@dataclass
+class Summary:
+    name: str
+    input_shape: tuple[int, ...]  # with the batch dimension
+    batch_size: int
+    dtype: str
+    rows: list[LayerRow]
+    totals: Totals
+
+
+def summarize(config: S.Config, batch_size: int | None = None) -> Summary:
+    """The layer table of `config`'s model at `batch_size` (default: data.batch_size)."""
+    batch = batch_size or config.data.batch_size
+    itemsize = np.dtype(config.dtype).itemsize
+    rows = []
+    for traced in trace_layers(config):
+        module = traced.module
+        params = list(module.parameters())
+        rows.append(
+            LayerRow(
+                index=traced.index,
+                kind=traced.kind,
+                layer=short_repr(module),
+                module=repr(module),
+                output_shape=(batch, *traced.output_shape),
+                params=sum(p.numel() for p in params),
+                trainable_params=sum(p.numel() for p in params if p.requires_grad),
+                macs=macs(module, traced.output_shape),
+            )
+        )
+    n_params = sum(r.params for r in rows)
+    activations = sum(math.prod(r.output_shape) for r in rows) * itemsize
+    param_bytes = n_params * itemsize
+    input_bytes = batch * math.prod(config.model.input_shape) * itemsize
+    per_sample = sum(r.macs for r in rows)
+    totals = Totals(
+        params=n_params,
+        trainable_params=sum(r.trainable_params for r in rows),
+        macs_per_sample=per_sample,
+        macs_per_batch=per_sample * batch,
+        input_bytes=input_bytes,
+        param_bytes=param_bytes,
+        activation_bytes=activations,
+        gradient_bytes=param_bytes + activations,
+        total_bytes=input_bytes + param_bytes + activations + (param_bytes + activations),
+    )
+    return Summary(
+        config.name, (batch, *config.model.input_shape), batch, config.dtype, rows, totals
+    )
+
+
+def macs(module: nn.Module, out_shape: tuple) -> int:
+    """Multiply-adds of one sample through `module` (`out_shape` without the batch dimension).
+
+    Only the weight products of convolutions and linear layers count: pooling, activations,
+    normalisation and bias additions are a few operations per element, negligible beside them.
+    """
+    if isinstance(module, nn.Conv2d):
+        kh, kw = _pair(module.kernel_size)
+        return math.prod(out_shape) * (module.in_channels // module.groups) * kh * kw
+    if isinstance(module, nn.Linear):
+        return module.out_features * module.in_features
+    return 0
+
+
+def _pair(v) -> tuple[int, int]:
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
+def short_repr(module: nn.Module, width: int = 40) -> str:
+    """`Conv2d(1, 16, kernel_size=(3, 3), ...)`: the repr's leading arguments up to `width`."""
+    text = repr(module)
+    head, sep, args = text.partition("(")
+    if not sep or len(text) <= width + 8:
+        return text
+    kept, parts = "", _split_args(args[:-1])
+    for i, part in enumerate(parts):
+        candidate = f"{kept}, {part}" if kept else part
+        if kept and len(head) + len(candidate) > width:
+            return f"{head}({kept}, ...)" if i < len(parts) else f"{head}({kept})"
+        kept = candidate
+    return f"{head}({kept})"
+
+
+def _split_args(args: str) -> list[str]:
+    """Split `a, b=(1, 2), c` at the top-level commas only."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(args):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(args[start:i].strip())
+            start = i + 1
+    parts.append(args[start:].strip())
+    return [p for p in parts if p]

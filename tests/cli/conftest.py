@@ -1,0 +1,50 @@
+"""Helpers for driving the real `gradcli` command in a subprocess."""
+
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared" / "datasets"
+
+SMALL = """
+name: small
+seed: 3
+data:
+  dataset: shapes
+  options: {n_samples: 1200}
+  transforms: [scale]
+  batch_size: 32
+  val_split: 0.2
+model:
+  input_shape: [1, 28, 28]
+  layers:
+    - conv2d: {out_channels: 4, kernel_size: 3, padding: 1}
+    - relu
+    - maxpool2d: 2
+    - flatten
+    - dropout: 0.2
+    - linear: 10
+optimizer: {type: sgd, lr: 0.05, momentum: 0.9}
+scheduler: {type: onecycle, max_lr: 0.1}
+train:
+  epochs: 3
+  log_every_steps: 5
+  checkpoint: {every_steps: 4, best_metric: val_accuracy}
+"""
+
+
+def run(*args, cwd=REPO, timeout=300):
+    return subprocess.run(
+        [sys.executable, "-m", "gradcli", *map(str, args)],
+        capture_output=True, text=True, cwd=cwd, timeout=timeout,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def small_config(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL)
+    return path
