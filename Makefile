@@ -18,7 +18,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 train: $(STAMP)
-	$(BIN)/python examples/train_regression.py
+	$(BIN)/gradcli train configs/quickstart.yaml
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

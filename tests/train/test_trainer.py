@@ -1,0 +1,84 @@
+"""Trainer behaviours, in process: early stopping, clipping, devices, checkpoint policy."""
+
+import csv
+
+import pytest
+import yaml
+
+import gradcli
+from gradcli.config.load import Source, load_data
+from gradcli.errors import DeviceError
+from gradcli.train import checkpoint
+from gradcli.train.trainer import Trainer
+
+BASE = {
+    "name": "t",
+    "seed": 1,
+    "data": {
+        "dataset": "blobs",
+        "options": {"n_samples": 400},
+        "batch_size": 50,
+        "val_split": 0.25,
+    },
+    "model": {"input_shape": [2], "layers": [{"linear": 16}, "relu", {"linear": 3}]},
+    "optimizer": {"type": "sgd", "lr": 0.1},
+    "train": {"epochs": 3, "log_every_steps": 2},
+}
+
+
+def config(**overrides):
+    data = yaml.safe_load(yaml.safe_dump(BASE))
+    return load_data(data, Source("test", {}), [f"{k}={v}" for k, v in overrides.items()])
+
+
+def test_early_stopping_stops_after_patience(tmp_path):
+    cfg = config(**{
+        "optimizer.lr": 1e-12, "train.epochs": 6,
+        "train.early_stopping": "{metric: val_loss, patience: 2, min_delta: 0.1}",
+    })  # fmt: skip
+    summary = Trainer(cfg, tmp_path, None).fit()
+    assert summary["stopped_early"] and summary["epochs"] == 3
+
+
+def test_grad_clipping_by_norm_is_logged(tmp_path):
+    cfg = config(**{"train.grad_clip": "{max_norm: 0.01}"})
+    Trainer(cfg, tmp_path, None).fit()
+    rows = [r for r in csv.DictReader(open(tmp_path / "metrics.csv")) if r["kind"] == "step"]
+    assert rows and all(float(r["grad_norm"]) > 0 for r in rows)
+
+
+def test_grad_clipping_by_value_bounds_every_gradient(tmp_path):
+    cfg = config(**{"train.grad_clip": "{value: 0.001}", "train.steps": 1})
+    trainer = Trainer(cfg, tmp_path, None)
+    trainer.fit()
+    for p in trainer.model.parameters():
+        assert float(p.grad.abs().max()) <= 0.001 + 1e-9
+
+
+def test_checkpoints_keep_last_n_epoch_copies_and_best(tmp_path):
+    cfg = config(
+        **{"train.epochs": 4, "train.checkpoint": "{keep_last: 2, best_metric: val_accuracy}"}
+    )
+    Trainer(cfg, tmp_path, None).fit()
+    names = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
+    assert names == [
+        "best.safetensors", "epoch-0003.safetensors", "epoch-0004.safetensors", "last.safetensors",
+    ]  # fmt: skip
+    best = checkpoint.load(tmp_path / "checkpoints" / "best.safetensors")
+    assert best.meta["config"]["name"] == "t" and "model.0.weight" in best.tensors
+
+
+def test_regression_has_no_accuracy(tmp_path):
+    data = yaml.safe_load(yaml.safe_dump(BASE))
+    data["data"] = {"dataset": "regression", "options": {"n_samples": 64, "in_features": 5,
+                    "out_features": 2}, "batch_size": 16, "val_split": 0.25}  # fmt: skip
+    data["model"] = {"input_shape": [5], "layers": [{"linear": 2}]}
+    data["loss"] = "mse"
+    summary = Trainer(load_data(data, Source("t", {})), tmp_path, None).fit()
+    assert summary["final"]["val_accuracy"] is None and summary["final"]["val_loss"] > 0
+
+
+@pytest.mark.skipif(gradcli.cuda.is_available(), reason="a GPU is present")
+def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
+    with pytest.raises(DeviceError, match="CUDA device requested"):
+        Trainer(config(), tmp_path, gradcli.device("cuda"))
