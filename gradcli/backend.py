@@ -131,6 +131,26 @@ def to_device(array, dev: device):
         return cp.asarray(array)
 
 
+def memory_info(dev: device) -> dict | None:
+    """GPU memory in bytes: what the pool hands out, what it holds, and the device's free/total."""
+    if dev.type != "cuda" or _cupy is None:
+        return None
+    pool = _cupy.get_default_memory_pool()
+    with _cupy.cuda.Device(dev.index):
+        free, total = _cupy.cuda.runtime.memGetInfo()
+    return {"used": pool.used_bytes(), "held": pool.total_bytes(), "free": free, "total": total}
+
+
+def fits_on_device(nbytes: int, dev: device, fraction: float = 0.5) -> bool:
+    """Whether `nbytes` may live on `dev` for a whole run (at most `fraction` of free memory)."""
+    info = memory_info(dev)
+    return info is not None and nbytes <= fraction * (info["free"] + info["held"] - info["used"])
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    return _cupy is not None and isinstance(error, _cupy.cuda.memory.OutOfMemoryError)
+
+
 def resolve_device(spec) -> device:
     """Parse a device spec; 'auto' picks the GPU when one is usable."""
     if spec is None:

@@ -7,6 +7,7 @@ import time
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from gradcli.backend import memory_info
 from gradcli.train.trainer import Callback, StepInfo
 
 
@@ -16,6 +17,12 @@ def _pct(v):
 
 def _num(v):
     return "-" if v is None else f"{v:.4f}"
+
+
+def gpu_memory(trainer) -> str:
+    """` gpu 1.23 GiB` (memory the pool hands out) when training on a GPU, else ``."""
+    info = memory_info(trainer.device) if trainer.device is not None else None
+    return f" gpu {info['used'] / 1024**3:.2f} GiB" if info else ""
 
 
 def epoch_line(row: dict, total_epochs: int) -> str:
@@ -74,7 +81,7 @@ class RichDisplay(Header):
 
     def on_step(self, trainer, info: StepInfo):
         stats = f"loss {info.loss:.4f} acc {_pct(info.accuracy)} lr {info.lr:.3g} "
-        stats += f"{info.samples_per_s:.0f}/s"
+        stats += f"{info.samples_per_s:.0f}/s{gpu_memory(trainer)}"
         self.progress.update(self.task, completed=info.batch, stats=stats)
 
     def on_epoch_end(self, trainer, row):
@@ -102,7 +109,7 @@ class PlainDisplay(Header):
             self.console.print(
                 f"epoch {info.epoch + 1} step {info.step} ({info.batch}/{info.batches})  "
                 f"loss {info.loss:.4f} acc {_pct(info.accuracy)} lr {info.lr:.3g}  "
-                f"{info.samples_per_s:.0f} samples/s"
+                f"{info.samples_per_s:.0f} samples/s{gpu_memory(trainer)}"
             )
 
     def on_epoch_end(self, trainer, row):

@@ -14,8 +14,23 @@ from typing import Any
 
 import numpy as np
 
+from gradcli import backend
+
 from .datasets import Dataset, array_source
 from .errors import DataError
+
+
+def _copy_to_gpu(source, device_spec):
+    """Array-backed data that fits on a GPU is copied there once, so batches are gathered on
+    the device rather than copied over at every step. None when it does not apply."""
+    if source is None or device_spec is None:
+        return None
+    dev = backend.device(device_spec)
+    arrays, base = source
+    if dev.type != "cuda" or not backend.fits_on_device(sum(a.nbytes for a in arrays), dev):
+        return None
+    moved = tuple(backend.to_device(a, dev) for a in arrays)
+    return moved, None if base is None else backend.to_device(base, dev)
 
 
 def _cast(batch: np.ndarray) -> np.ndarray:
@@ -63,6 +78,7 @@ class DataLoader:
         self._batch_index = 0  # batches handed out in the current epoch
         self._order: np.ndarray | None = None  # sample order of the epoch in progress
         self._resume = False  # set by load_state_dict: the next iteration continues the epoch
+        self._on_device = None  # the arrays copied to a GPU once (False: they do not fit)
 
     def __len__(self) -> int:
         if self.drop_last:
@@ -87,11 +103,19 @@ class DataLoader:
 
     # -- gathering -------------------------------------------------------------------------
 
+    def _device_source(self):
+        if self._on_device is None:
+            self._on_device = _copy_to_gpu(self._source, self.device) or False
+        return self._on_device or self._source
+
     def _gather(self, positions: np.ndarray) -> tuple[np.ndarray, ...]:
         if self._source is not None:
-            arrays, base = self._source
+            arrays, base = self._device_source()
+            if self._on_device:  # the data lives on the GPU: gather there
+                positions = backend.to_device(positions, backend.device(self.device))
             rows = positions if base is None else base[positions]
-            return tuple(_cast(np.take(a, rows, axis=0)) for a in arrays)
+            xp = backend.get_array_module(arrays[0])
+            return tuple(_cast(xp.take(a, rows, axis=0)) for a in arrays)
         # Generic dataset: the only place that loops per sample.
         samples = [self.dataset[int(i)] for i in positions]
         if not isinstance(samples[0], (tuple, list)):

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 
 import gradcli
-from gradcli.backend import get_array_module
+from gradcli.backend import get_array_module, is_out_of_memory, memory_info
 from gradcli.config.build import build_loss, build_model, build_optimizer, build_scheduler
 from gradcli.data import DataLoader, build_datasets
-from gradcli.errors import ConfigError, GradcliError
+from gradcli.errors import ConfigError, DeviceError, GradcliError
 from gradcli.nn.utils import clip_grad_norm_, clip_grad_value_
 from gradcli.train import checkpoint as ckpt_io
 from gradcli.train.metrics import MetricsLog, evaluate
@@ -61,6 +61,30 @@ class RunState:
     stopped_early: bool = False
     elapsed: float = 0.0
     history: list = field(default_factory=list)
+
+
+class _Window:
+    """Loss and accuracy sums kept on the device between reads, so a GPU step never waits."""
+
+    def __init__(self):
+        self.loss = self.weighted = self.correct = None
+        self.steps = self.samples = 0
+
+    def add(self, loss, correct, n: int) -> None:
+        self.loss = loss if self.loss is None else self.loss + loss
+        self.weighted = loss * n if self.weighted is None else self.weighted + loss * n
+        if correct is not None:
+            self.correct = correct if self.correct is None else self.correct + correct
+        self.steps += 1
+        self.samples += n
+
+    def read(self) -> tuple[float, float, int, int, int]:
+        out = (
+            float(self.loss), float(self.weighted),
+            int(self.correct) if self.correct is not None else 0, self.steps, self.samples,
+        )  # fmt: skip
+        self.__init__()
+        return out
 
 
 @dataclass
@@ -173,47 +197,76 @@ class Trainer:
         model.train()
         for cb in self.callbacks:
             cb.on_epoch_start(self, st.epoch, batches)
-        tick, tick_samples = time.perf_counter(), 0
+        on_cpu = self.device is None or self.device.type == "cpu"
+        # On a GPU, reading the loss back waits for the step: do it only when logging.
+        sync_every = 1 if on_cpu else cfg.log_every_steps
+        window = _Window()
+        self._tick = time.perf_counter()
         for x, y in self.train_loader:
-            out = model(x)
-            loss = self.loss_fn(out, y)
-            value = loss.item()  # free on the CPU; the loss is needed for the display anyway
-            if not math.isfinite(value):
-                self._non_finite(x, y, f"loss is {value}")
-            self.optimizer.zero_grad()
-            loss.backward()
-            self._clip_gradients(x, y)
-            self.optimizer.step()
+            try:
+                out = model(x)
+                loss = self.loss_fn(out, y)
+                if on_cpu and not math.isfinite(loss.item()):  # before the step spoils weights
+                    self._non_finite(x, y, f"loss is {loss.item()}")
+                self.optimizer.zero_grad()
+                loss.backward()
+                self._clip_gradients(x, y)
+                self.optimizer.step()
+            except Exception as e:
+                if is_out_of_memory(e):
+                    raise self._out_of_memory() from None
+                raise
             if self.schedule is not None and self.schedule.per_step:
                 self.schedule.scheduler.step()
-            n = x.shape[0]
             st.step += 1
             st.batch += 1
-            st.epoch_loss += value * n
-            st.epoch_seen += n
-            st.interval_loss += value
-            st.interval_steps += 1
-            acc = None
-            if self.num_classes:
-                correct = int((out.argmax(1) == y).sum().item())
-                st.epoch_correct += correct
-                acc = st.epoch_correct / st.epoch_seen
-            tick_samples += n
-            now = time.perf_counter()
-            speed = tick_samples / max(now - tick, 1e-9)
-            if st.step % cfg.log_every_steps == 0:
-                self._log_step(speed, now)
-            info = StepInfo(st.epoch, st.step, st.batch, batches, value, acc, self.lr, speed)
-            for cb in self.callbacks:
-                cb.on_step(self, info)
-            if cfg.checkpoint.every_steps and st.step % cfg.checkpoint.every_steps == 0:
+            correct = (out.argmax(1) == y).sum()._data if self.num_classes else None
+            window.add(loss._data, correct, x.shape[0])
+            every = cfg.checkpoint.every_steps
+            save_now = bool(every) and st.step % every == 0
+            last = st.batch == batches or (cfg.steps is not None and st.step >= cfg.steps)
+            if st.step % sync_every == 0 or save_now or last or self._stop_requested:
+                self._flush(window, x, y, batches)
+            if save_now:
                 self.save("last")
             if self._stop_requested:
-                path = self.save("last")
-                raise TrainingInterrupted(path)
+                raise TrainingInterrupted(self.save("last"))
             if cfg.steps is not None and st.step >= cfg.steps:
                 return True
         return False
+
+    def _flush(self, window: _Window, x, y, batches: int) -> None:
+        """Read the device-side sums back, check them, log and update the display."""
+        st = self.state
+        loss_sum, weighted, correct, steps, samples = window.read()
+        if not math.isfinite(loss_sum):
+            self._non_finite(x, y, f"loss became {loss_sum} within the last {steps} step(s)")
+        st.interval_loss += loss_sum
+        st.interval_steps += steps
+        st.epoch_loss += weighted
+        st.epoch_seen += samples
+        st.epoch_correct += correct
+        now = time.perf_counter()
+        speed = samples / max(now - self._tick, 1e-9)
+        self._tick = now
+        if st.step % self.config.train.log_every_steps == 0:
+            self._log_step(speed, now)
+        acc = st.epoch_correct / st.epoch_seen if self.num_classes else None
+        info = StepInfo(st.epoch, st.step, st.batch, batches, loss_sum / steps, acc, self.lr, speed)
+        for cb in self.callbacks:
+            cb.on_step(self, info)
+
+    def _out_of_memory(self) -> DeviceError:
+        info = memory_info(self.device) or {}
+        gib = 1024**3
+        return DeviceError(
+            f"out of GPU memory at step {self.state.step + 1} with batch size "
+            f"{self.config.data.batch_size} (memory pool: {info.get('used', 0) / gib:.2f} GiB in "
+            f"use, {info.get('held', 0) / gib:.2f} GiB held; device: "
+            f"{info.get('free', 0) / gib:.2f} GiB free of {info.get('total', 0) / gib:.2f} GiB). "
+            "Lower the batch size, e.g. --set data.batch_size="
+            f"{max(1, self.config.data.batch_size // 2)}"
+        )
 
     def _clip_gradients(self, x, y) -> None:
         clip = self.config.train.grad_clip
