@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from gradcli.backend import memory_info
-from gradcli.train.trainer import Callback, StepInfo
+from gradcli.train.state import Callback, StepInfo
 
 
 def _pct(v):

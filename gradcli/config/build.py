@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import gradcli
 from gradcli import nn, optim
 from gradcli.config import schema as S
+from gradcli.config.layers import Layer
 from gradcli.errors import ConfigError, GradcliError
 
 
@@ -24,7 +25,7 @@ def _pair(v):
     return tuple(v) if isinstance(v, (tuple, list)) else v
 
 
-def _layer(spec: S.Layer, shape: tuple[int, ...], where: str, i: int) -> nn.Module:
+def _layer(spec: Layer, shape: tuple[int, ...], where: str, i: int) -> nn.Module:
     k = spec.kind
 
     def need(ndim: int, what: str, fix: str):

@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from gradcli.config.schema import LAYERS, Config
+from gradcli.config.layers import LAYERS
+from gradcli.config.schema import Config
 from gradcli.errors import ConfigError
 
 Path_ = tuple  # a key path: ("model", "layers", 0, "conv2d")

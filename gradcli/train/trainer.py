@@ -11,102 +11,31 @@ import math
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 import gradcli
-from gradcli.backend import get_array_module, is_out_of_memory, memory_info
+from gradcli.backend import is_out_of_memory, memory_info
 from gradcli.config.build import build_loss, build_model, build_optimizer, build_scheduler
 from gradcli.data import DataLoader, build_datasets
-from gradcli.errors import ConfigError, DeviceError, GradcliError
+from gradcli.errors import ConfigError, DeviceError
 from gradcli.nn.utils import clip_grad_norm_, clip_grad_value_
 from gradcli.train import checkpoint as ckpt_io
+from gradcli.train.checks import check_outputs, first_non_finite
 from gradcli.train.metrics import MetricsLog, evaluate
 from gradcli.train.plots import draw_curves
 from gradcli.train.run import versions
+from gradcli.train.state import (
+    NonFiniteError,
+    RunState,
+    StepInfo,
+    TrainingInterrupted,
+    Window,
+)
 
 _REDRAW_S = 5.0  # curves.png is redrawn after an epoch at most this often (and at the end)
-
-
-class TrainingInterrupted(GradcliError):
-    """Ctrl-C: the current step finished and a checkpoint was written."""
-
-    def __init__(self, checkpoint: Path):
-        super().__init__(f"interrupted; checkpoint written to {checkpoint}")
-        self.checkpoint = checkpoint
-
-
-class NonFiniteError(GradcliError):
-    """The loss or a gradient stopped being finite."""
-
-
-@dataclass
-class RunState:
-    """Everything besides weights, optimizer and RNGs that a resumed run needs to continue."""
-
-    epoch: int = 0  # completed epochs
-    step: int = 0  # completed optimizer steps
-    batch: int = 0  # batches done in the current epoch
-    epoch_loss: float = 0.0
-    epoch_correct: int = 0
-    epoch_seen: int = 0
-    interval_loss: float = 0.0
-    interval_steps: int = 0
-    best: float | None = None
-    best_epoch: int | None = None
-    bad_epochs: int = 0
-    es_best: float | None = None
-    stopped_early: bool = False
-    elapsed: float = 0.0
-    history: list = field(default_factory=list)
-
-
-class _Window:
-    """Loss and accuracy sums kept on the device between reads, so a GPU step never waits."""
-
-    def __init__(self):
-        self.loss = self.weighted = self.correct = None
-        self.steps = self.samples = 0
-
-    def add(self, loss, correct, n: int) -> None:
-        self.loss = loss if self.loss is None else self.loss + loss
-        self.weighted = loss * n if self.weighted is None else self.weighted + loss * n
-        if correct is not None:
-            self.correct = correct if self.correct is None else self.correct + correct
-        self.steps += 1
-        self.samples += n
-
-    def read(self) -> tuple[float, float, int, int, int]:
-        out = (
-            float(self.loss), float(self.weighted),
-            int(self.correct) if self.correct is not None else 0, self.steps, self.samples,
-        )  # fmt: skip
-        self.__init__()
-        return out
-
-
-@dataclass
-class StepInfo:
-    epoch: int
-    step: int
-    batch: int
-    batches: int
-    loss: float
-    accuracy: float | None
-    lr: float
-    samples_per_s: float
-
-
-class Callback:
-    """Hooks for display; every method is optional."""
-
-    def on_train_start(self, trainer): ...
-    def on_epoch_start(self, trainer, epoch: int, batches: int): ...
-    def on_step(self, trainer, info: StepInfo): ...
-    def on_epoch_end(self, trainer, row: dict): ...
-    def on_train_end(self, trainer, summary: dict): ...
 
 
 class Trainer:
@@ -127,7 +56,7 @@ class Trainer:
                 f"shape {list(sample_shape)} (after transforms); set input_shape to that"
             )
         self.model = build_model(config, device)
-        _check_outputs(config, self.model, self.data.info)
+        check_outputs(config, self.model, self.data.info)
         self.loss_fn = build_loss(config.loss, device)
         self.optimizer = build_optimizer(config.optimizer, self.model.parameters())
         self.train_loader = DataLoader(
@@ -200,7 +129,7 @@ class Trainer:
         on_cpu = self.device is None or self.device.type == "cpu"
         # On a GPU, reading the loss back waits for the step: do it only when logging.
         sync_every = 1 if on_cpu else cfg.log_every_steps
-        window = _Window()
+        window = Window()
         self._tick = time.perf_counter()
         for x, y in self.train_loader:
             try:
@@ -235,7 +164,7 @@ class Trainer:
                 return True
         return False
 
-    def _flush(self, window: _Window, x, y, batches: int) -> None:
+    def _flush(self, window: Window, x, y, batches: int) -> None:
         """Read the device-side sums back, check them, log and update the display."""
         st = self.state
         loss_sum, weighted, correct, steps, samples = window.read()
@@ -404,7 +333,7 @@ class Trainer:
     def _non_finite(self, x, y, what: str):
         """Name the first layer whose output or gradient is not finite, then stop."""
         st = self.state
-        where = _first_non_finite(self.model, self.loss_fn, x, y)
+        where = first_non_finite(self.model, self.loss_fn, x, y)
         raise NonFiniteError(
             f"{what} at step {st.step + 1} (epoch {st.epoch + 1}); {where}. The last good "
             f"checkpoint is kept in {self.run_dir / 'checkpoints'}. Try a lower optimizer.lr or "
@@ -440,55 +369,3 @@ class Trainer:
             "device": str(self.device or "cpu"),
             "versions": versions(),
         }  # fmt: skip
-
-
-def _first_non_finite(model, loss_fn, x, y) -> str:
-    bad = []
-    handles = []
-    for i, layer in enumerate(model):
-
-        def hook(module, inputs, output, i=i):
-            if not bad and not _finite(output):
-                bad.append(i)
-
-        handles.append(layer.register_forward_hook(hook))
-    try:
-        model.zero_grad()
-        loss = loss_fn(model(x), y)
-    finally:
-        for h in handles:
-            h.remove()
-    if bad:
-        i = bad[0]
-        return f"first non-finite output: model.layers[{i}] ({type(model[i]).__name__})"
-    loss.backward()
-    for i, layer in enumerate(model):
-        for name, p in layer.named_parameters():
-            if p.grad is not None and not _finite(p.grad):
-                return f"first non-finite gradient: model.layers[{i}].{name}"
-    return "every layer's output is finite: the loss itself overflowed"
-
-
-def _finite(t) -> bool:
-    return bool(get_array_module(t._data).isfinite(t._data).all())
-
-
-def _check_outputs(config, model, info) -> None:
-    """The last layer's size must fit the labels; say so before training, not at step 1."""
-    with gradcli.no_grad():
-        model.eval()
-        out_shape = tuple(model(gradcli.zeros(1, *config.model.input_shape)).shape[1:])
-        model.train()
-    where = config.where("model", "layers", len(config.model.layers) - 1)
-    if info.num_classes and config.loss.type in ("cross_entropy", "nll"):
-        if out_shape != (info.num_classes,):
-            raise ConfigError(
-                f"{where}: the model outputs shape {list(out_shape)} but dataset '{info.name}' "
-                f"has {info.num_classes} classes; make the last layer `- linear: "
-                f"{info.num_classes}`"
-            )
-    elif info.task == "regression" and out_shape != tuple(info.target_shape):
-        raise ConfigError(
-            f"{where}: the model outputs shape {list(out_shape)} but dataset '{info.name}' has "
-            f"targets of shape {list(info.target_shape)}"
-        )

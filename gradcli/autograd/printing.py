@@ -1,0 +1,46 @@
+"""`repr` of a tensor in PyTorch's style: `tensor([[1., 2.]], requires_grad=True)`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradcli.backend import CPU, to_device
+
+
+def format_tensor(t) -> str:
+    a = to_device(t._data, CPU)
+    opts = {"separator": ", ", "prefix": "tensor("}
+    if a.dtype.kind == "f" and a.size:
+        opts["formatter"] = {"float_kind": _float_formatter(a[np.isfinite(a)])}
+    body = np.array2string(a, **opts)
+    extras = []
+    if t.device.type != "cpu":
+        extras.append(f"device='{t.device}'")
+    if a.dtype not in (np.float32, np.int64, np.bool_):
+        extras.append(f"dtype={t.dtype}")
+    if t.grad_fn is not None:
+        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t._requires_grad:
+        extras.append("requires_grad=True")
+    return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _float_formatter(finite):
+    """PyTorch's look: `1.` for whole numbers, else 4 decimals (or 4-digit scientific), aligned."""
+    if not finite.size:
+        return str
+    lo, hi = float(finite.min()), float(finite.max())
+    biggest = max(abs(lo), abs(hi))
+    if np.all(finite == np.round(finite)) and biggest < 1e8:
+        spec = ".0f"
+    else:
+        tiny = np.abs(finite[finite != 0]).astype(np.float64)
+        spec = ".4e" if biggest >= 1e8 or (tiny.size and tiny.min() < 1e-4) else ".4f"
+
+    def fmt(v):
+        text = format(v, spec) + ("." if spec == ".0f" else "") if np.isfinite(v) else str(v)
+        return text.rjust(width)
+
+    width = 0
+    width = max(len(fmt(lo)), len(fmt(hi)))
+    return fmt
