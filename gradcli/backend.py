@@ -151,6 +151,28 @@ def is_out_of_memory(error: BaseException) -> bool:
     return _cupy is not None and isinstance(error, _cupy.cuda.memory.OutOfMemoryError)
 
 
+def keep_freed_memory() -> bool:
+    """Ask glibc to keep freed memory for reuse instead of returning it to the OS.
+
+    A training step allocates and frees the same large arrays over and over; by default glibc
+    unmaps or trims them each time and the next step page-faults them back in (thousands of
+    faults per convolution step). Raising both thresholds removes that cost; the process then
+    keeps its peak memory. The CLI calls this; library users may. Returns False where it does
+    not apply (not glibc).
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    # Both must be set: setting one switches off glibc's self-tuning of the other.
+    return bool(mallopt(m_mmap_threshold, 1 << 30)) and bool(mallopt(m_trim_threshold, 1 << 30))
+
+
 def resolve_device(spec) -> device:
     """Parse a device spec; 'auto' picks the GPU when one is usable."""
     if spec is None:

@@ -32,7 +32,7 @@ def run_backward(roots, retain_graph: bool = False) -> None:
     for node, g in roots:
         grads[node] = grads[node] + g if node in grads else g
     deps = _dependencies(list(grads))
-    ready = [n for n in grads if deps.get(n, 0) == 0]
+    ready = [n for n in grads if n not in deps]
     stored = set()  # ids of arrays already stored as some leaf's .grad: a second leaf copies
     while ready:
         node = ready.pop()
@@ -49,8 +49,10 @@ def run_backward(roots, retain_graph: bool = False) -> None:
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
         if not retain_graph:
-            node.release()
-        for i, (nxt, _) in enumerate(node.next_functions):
+            node._saved = None  # free what forward saved as soon as it is used
+        i = -1
+        for nxt, _ in node.next_functions:
+            i += 1
             if nxt is None:
                 continue
             ig = in_grads[i] if in_grads is not None else None
@@ -60,7 +62,7 @@ def run_backward(roots, retain_graph: bool = False) -> None:
                 grads[nxt] = ig if prev is None else prev + ig
             remaining = deps[nxt] - 1
             deps[nxt] = remaining
-            if remaining == 0:
+            if not remaining:
                 ready.append(nxt)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from gradcli.autograd import grad_mode
+from gradcli.autograd import tensor as _tensor  # Tensor is used at call time only
 from gradcli.errors import AutogradError, ShapeError
 
 _SHAPE_WORDS = re.compile(r"shape|broadcast|dimension|size|axis", re.IGNORECASE)
@@ -77,19 +78,10 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run the op on Tensors `inputs`; `params` are non-differentiable options."""
-        from gradcli.autograd.tensor import Tensor
-
         fn = cls.__new__(cls)
-        record = False
-        if grad_mode._state.enabled:
-            for t in inputs:
-                if t._requires_grad:
-                    record = True
-                    break
-        if record:
-            fn.needs_input_grad = tuple(t._requires_grad for t in inputs)
-        else:
-            fn.needs_input_grad = (False,) * len(inputs)
+        needs = tuple([t._requires_grad for t in inputs])
+        record = grad_mode._state.enabled and True in needs
+        fn.needs_input_grad = needs if record else (False,) * len(needs)
         try:
             out = fn.forward(*[t._data for t in inputs], **params)
         except ValueError as e:
@@ -98,10 +90,11 @@ class Function:
             # numpy's own messages lack the op's name and the inputs; add them
             kind = ShapeError if _SHAPE_WORDS.search(str(e)) else ValueError
             raise kind(f"{fn.op}: {e} (inputs: {_describe(inputs)})") from None
+        make = _tensor.Tensor._make
         if not record:
-            return Tensor._make(out)
-        fn.next_functions = tuple(t._edge() for t in inputs)
-        result = Tensor._make(out, True, fn)
+            return make(out)
+        fn.next_functions = tuple([t._edge() for t in inputs])
+        result = make(out, True, fn)
         if fn.is_view:
             result._vc = inputs[0]._vc
         if fn._saved:

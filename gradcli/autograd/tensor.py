@@ -44,7 +44,7 @@ class Tensor(TensorMath):
         self.grad = None
         self.grad_fn = grad_fn
         self._vc = [0]  # version counter, shared with views
-        self._acc = None
+        self._acc = None  # weakref to this leaf's AccumulateGrad node
         self._hooks = None
         self._retains_grad = False
 
@@ -52,7 +52,16 @@ class Tensor(TensorMath):
     def _make(cls, array, requires_grad=False, grad_fn=None) -> Tensor:
         """Wrap an array without copying or checking (the engine's fast path)."""
         t = object.__new__(cls)
-        t._init(as_array(array), requires_grad, grad_fn)
+        if isinstance(array, np.generic):  # ufuncs turn 0-d results into NumPy scalars
+            array = np.asarray(array)
+        t._data = array
+        t._requires_grad = requires_grad
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._vc = [0]
+        t._acc = None
+        t._hooks = None
+        t._retains_grad = False
         return t
 
     # ---- autograd attributes -----------------------------------------------------------------

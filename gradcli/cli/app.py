@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from gradcli import __version__
+from gradcli.backend import keep_freed_memory
 from gradcli.cli import config_cmd, datasets
 from gradcli.cli.eval import eval_
 from gradcli.cli.inspect_graph import inspect_graph
@@ -58,6 +59,7 @@ def _debug_requested(argv) -> bool:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: usage and config errors exit 2, runtime failures 1, Ctrl-C 130."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    keep_freed_memory()
     try:
         app(args=argv, prog_name="gradcli")
     except GradcliError as e:

@@ -110,9 +110,13 @@ def to_float(x):
 def promote(*tensors):
     """Cast the operands of an elementwise op to their common dtype (a tracked cast, so each
     input still gets its gradient in its own dtype)."""
-    first = tensors[0]._data.dtype
-    if all(t._data.dtype == first for t in tensors):
-        return tensors  # the common case, kept cheap
+    if len(tensors) == 2:  # the common case, kept cheap
+        if tensors[0]._data.dtype == tensors[1]._data.dtype:
+            return tensors
+    else:
+        first = tensors[0]._data.dtype
+        if all(t._data.dtype == first for t in tensors):
+            return tensors
     dt = result_type(*tensors)
     return tuple(t if t._data.dtype == dt else t.to(dt) for t in tensors)
 
