@@ -93,6 +93,9 @@ class RichDisplay(Header):
         self.progress.stop()
         super().on_train_end(trainer, summary)
 
+    def close(self):
+        self.progress.stop()
+
 
 class PlainDisplay(Header):
     """No control characters: a line every `interval` seconds and one per epoch."""

@@ -57,7 +57,10 @@ def train(
     display = _display(quiet)
     trainer = Trainer(cfg, folder, dev, [display], resume=ck)
     try:
-        trainer.fit()
+        try:
+            trainer.fit()
+        finally:
+            display.close()  # before any message, so a live bar is not drawn over it
     except TrainingInterrupted as e:
         again = f"gradcli train --resume {shlex.quote(str(folder))}"
         console.print(f"[yellow]{e}[/yellow]\nresume with: {again}")
