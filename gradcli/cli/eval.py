@@ -22,13 +22,14 @@ def eval_(
     batch_size: int | None = options.BatchSize,
     device: str | None = options.Device,
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+    set_: list[str] | None = options.Set,
     debug: bool = options.Debug,
 ):
     """Evaluate a checkpoint: loss, accuracy, per-class metrics and a confusion matrix.
 
     Example: gradcli eval runs/quickstart/<run>/checkpoints/best.safetensors --split val
     """
-    result = evaluate_checkpoint(checkpoint, split, data, batch_size, device)
+    result = evaluate_checkpoint(checkpoint, split, data, batch_size, device, set_ or ())
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return

@@ -15,7 +15,9 @@ from gradcli.train.metrics import evaluate
 SPLITS = ("test", "val", "train")
 
 
-def evaluate_checkpoint(path, split="test", data_root=None, batch_size=None, device=None) -> dict:
+def evaluate_checkpoint(
+    path, split="test", data_root=None, batch_size=None, device=None, overrides=()
+) -> dict:
     """Rebuild the model from the config stored in the checkpoint and evaluate it on `split`.
 
     The checkpoint's fitted transforms (e.g. normalisation statistics) are reused, so the data
@@ -25,7 +27,7 @@ def evaluate_checkpoint(path, split="test", data_root=None, batch_size=None, dev
         raise ConfigError(f"--split must be one of {', '.join(SPLITS)}, not '{split}'")
     path = checkpoint.resolve(path)
     ck = checkpoint.load(path)
-    config = load_data(ck.meta["config"], Source(str(path), {}))
+    config = load_data(ck.meta["config"], Source(str(path), {}), overrides)
     dev = resolve_device(device or "cpu")
     model = build_model(config)
     model.load_state_dict(ck.model_state())

@@ -202,20 +202,22 @@ class Trainer:
         if clip is None:
             return
         params = self.model.parameters()
-        if clip.max_norm is not None:
-            norm = float(clip_grad_norm_(params, clip.max_norm).item())
-            self._grad_norm = norm
-            if not math.isfinite(norm):
-                self._non_finite(x, y, f"gradient norm is {norm}")
-        else:
+        if clip.value is not None:
             clip_grad_value_(params, clip.value)
+            return
+        norm = clip_grad_norm_(params, clip.max_norm)
+        self._grad_norm = norm  # a device scalar: read back only when logged (no GPU sync)
+        if self.device is None or self.device.type == "cpu":
+            value = float(norm.item())
+            if not math.isfinite(value):
+                self._non_finite(x, y, f"gradient norm is {value}")
 
     def _log_step(self, speed: float, now: float) -> None:
         st = self.state
         self.metrics.write(
             kind="step", epoch=st.epoch + 1, step=st.step,
             train_loss=st.interval_loss / max(st.interval_steps, 1), lr=self.lr,
-            grad_norm=self._grad_norm,
+            grad_norm=float(self._grad_norm.item()) if self._grad_norm is not None else None,
             samples_per_s=round(speed, 1), elapsed_s=round(now - self._started, 3),
         )  # fmt: skip
         st.interval_loss, st.interval_steps = 0.0, 0

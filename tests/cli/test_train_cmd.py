@@ -143,3 +143,29 @@ def test_mnist_lenet_on_a_few_steps(tmp_path):
     assert ev.returncode == 0, ev.stderr
     metrics = json.loads(ev.stdout)
     assert metrics["samples"] == 10_000 and metrics["accuracy"] > 0.8
+
+
+def test_second_ctrl_c_leaves_at_once_without_corrupting_checkpoints(tmp_path, small_config):
+    cut = tmp_path / "cut"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gradcli", "train", small_config, "--run-dir", cut],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not (cut / "checkpoints" / "last.safetensors").exists():
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGINT)
+    os.kill(proc.pid, signal.SIGINT)
+    proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert not list((cut / "checkpoints").glob(".*.tmp")), "a temporary file was left behind"
+    resumed = run("train", "--resume", cut)  # whichever checkpoint is there, it loads
+    assert resumed.returncode == 0, resumed.stderr
+
+
+def test_eval_accepts_overrides(trained):
+    out, _ = trained
+    result = run("eval", out, "--json", "--split", "val", "--set", "data.eval_batch_size=7")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["samples"] == 80
