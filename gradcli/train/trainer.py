@@ -70,6 +70,8 @@ class Trainer:
         self.metrics = None
         self._stop_requested = False
         self._grad_norm = None  # the last total gradient norm, when clipping by norm
+        # On the CPU reading a value back is free; on a GPU it waits for the queued work.
+        self._on_cpu = device is None or device.type == "cpu"
         if resume is not None:
             self._restore(resume)
 
@@ -126,16 +128,15 @@ class Trainer:
         model.train()
         for cb in self.callbacks:
             cb.on_epoch_start(self, st.epoch, batches)
-        on_cpu = self.device is None or self.device.type == "cpu"
-        # On a GPU, reading the loss back waits for the step: do it only when logging.
-        sync_every = 1 if on_cpu else cfg.log_every_steps
+        sync_every = 1 if self._on_cpu else cfg.log_every_steps  # GPU: read back when logging
         window = Window()
         self._tick = time.perf_counter()
         for x, y in self.train_loader:
             try:
                 out = model(x)
                 loss = self.loss_fn(out, y)
-                if on_cpu and not math.isfinite(loss.item()):  # before the step spoils weights
+                # checked before the step, so the weights that made it are the ones diagnosed
+                if self._on_cpu and not math.isfinite(loss.item()):
                     self._non_finite(x, y, f"loss is {loss.item()}")
                 self.optimizer.zero_grad()
                 loss.backward()
@@ -207,7 +208,7 @@ class Trainer:
             return
         norm = clip_grad_norm_(params, clip.max_norm)
         self._grad_norm = norm  # a device scalar: read back only when logged (no GPU sync)
-        if self.device is None or self.device.type == "cpu":
+        if self._on_cpu:
             value = float(norm.item())
             if not math.isfinite(value):
                 self._non_finite(x, y, f"gradient norm is {value}")
