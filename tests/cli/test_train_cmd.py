@@ -93,18 +93,24 @@ def test_same_seed_gives_identical_losses(tmp_path, small_config):
     assert _losses(tmp_path / "a") == _losses(tmp_path / "b")
 
 
+def _train_until_first_checkpoint(config, run_dir):
+    """Start `gradcli train` in a subprocess and return once it has written a checkpoint."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gradcli", "train", config, "--run-dir", run_dir],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not (run_dir / "checkpoints" / "last.safetensors").exists():
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.01)
+    return proc
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
 def test_interrupted_run_resumes_bit_identically(tmp_path, small_config, sig):
     full, cut = tmp_path / "full", tmp_path / "cut"
     assert run("train", small_config, "--run-dir", full).returncode == 0
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gradcli", "train", small_config, "--run-dir", cut],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while not (cut / "checkpoints" / "last.safetensors").exists():
-        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
-        time.sleep(0.01)
+    proc = _train_until_first_checkpoint(small_config, cut)
     os.kill(proc.pid, sig)
     stdout, stderr = proc.communicate(timeout=120)
     if sig == signal.SIGINT:
@@ -147,14 +153,7 @@ def test_mnist_lenet_on_a_few_steps(tmp_path):
 
 def test_second_ctrl_c_leaves_at_once_without_corrupting_checkpoints(tmp_path, small_config):
     cut = tmp_path / "cut"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gradcli", "train", small_config, "--run-dir", cut],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while not (cut / "checkpoints" / "last.safetensors").exists():
-        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
-        time.sleep(0.01)
+    proc = _train_until_first_checkpoint(small_config, cut)
     os.kill(proc.pid, signal.SIGINT)
     os.kill(proc.pid, signal.SIGINT)
     proc.communicate(timeout=120)
