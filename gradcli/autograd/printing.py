@@ -37,10 +37,8 @@ def _float_formatter(finite):
         tiny = np.abs(finite[finite != 0]).astype(np.float64)
         spec = ".4e" if biggest >= 1e8 or (tiny.size and tiny.min() < 1e-4) else ".4f"
 
-    def fmt(v):
-        text = format(v, spec) + ("." if spec == ".0f" else "") if np.isfinite(v) else str(v)
-        return text.rjust(width)
+    def text(v):
+        return format(v, spec) + ("." if spec == ".0f" else "") if np.isfinite(v) else str(v)
 
-    width = 0
-    width = max(len(fmt(lo)), len(fmt(hi)))
-    return fmt
+    width = max(len(text(lo)), len(text(hi)))  # the widest values are at the extremes
+    return lambda v: text(v).rjust(width)

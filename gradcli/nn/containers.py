@@ -15,7 +15,39 @@ def _index(op: str, idx, n: int) -> int:
     return i % n
 
 
-class Sequential(Module):
+class _Numbered(Module):
+    """What Sequential and ModuleList share: modules keyed "0".."n-1", kept numbered."""
+
+    def _renumber(self, mods) -> None:
+        self._modules.clear()
+        for i, m in enumerate(mods):
+            self.add_module(str(i), m)
+
+    def __delitem__(self, idx):
+        mods = list(self._modules.values())
+        if isinstance(idx, slice):
+            del mods[idx]
+        else:
+            del mods[_index(type(self).__name__, idx, len(mods))]
+        self._renumber(mods)  # indices stay 0..n-1, as in PyTorch
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module: Module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+
+class Sequential(_Numbered):
     """Modules applied in order: `Sequential(Conv2d(1, 6, 3), ReLU())`, or from an OrderedDict.
 
     Indexable (negative indices, slices give a Sequential), iterable, `len`, `append`.
@@ -39,39 +71,13 @@ class Sequential(Module):
         key = list(self._modules)[_index("Sequential", idx, len(self))]
         setattr(self, key, module)
 
-    def __delitem__(self, idx):
-        mods = list(self._modules.values())
-        if isinstance(idx, slice):
-            del mods[idx]
-        else:
-            del mods[_index("Sequential", idx, len(mods))]
-        # renumber so that indices stay 0..n-1, as PyTorch does
-        self._modules.clear()
-        for i, m in enumerate(mods):
-            self._modules[str(i)] = m
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules) -> Sequential:
-        for m in modules:
-            self.append(m)
-        return self
-
     def forward(self, input):
         for module in self._modules.values():
             input = module(input)
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_Numbered):
     """A list of modules, registered so that parameters() and state_dict() see them."""
 
     def __init__(self, modules=None):
@@ -87,40 +93,13 @@ class ModuleList(Module):
     def __setitem__(self, idx, module):
         self.add_module(str(_index("ModuleList", idx, len(self))), module)
 
-    def __delitem__(self, idx):
-        mods = list(self._modules.values())
-        if isinstance(idx, slice):
-            del mods[idx]
-        else:
-            del mods[_index("ModuleList", idx, len(mods))]
-        self._modules.clear()
-        for i, m in enumerate(mods):
-            self._modules[str(i)] = m
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
     def __iadd__(self, modules):
         return self.extend(modules)
-
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules) -> ModuleList:
-        for m in modules:
-            self.append(m)
-        return self
 
     def insert(self, index: int, module: Module) -> None:
         mods = list(self._modules.values())
         mods.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(mods):
-            self.add_module(str(i), m)
+        self._renumber(mods)
 
     def __repr__(self):
         # runs of identical modules print once, as "(0-2): 3 x Linear(...)" (PyTorch's format)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -42,11 +43,7 @@ def versions() -> dict[str, str]:
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
-    try:
-        import cupy  # noqa: F401  (only reported when already usable)
-
-        if gradcli.cuda.is_available():
-            out["cupy"] = cupy.__version__
-    except ImportError:
-        pass
+    cupy = sys.modules.get("cupy")  # only when this run loaded it: never import it for a CPU run
+    if cupy is not None:
+        out["cupy"] = cupy.__version__
     return out

@@ -364,7 +364,7 @@ class Trainer:
             "steps": st.step,
             "stopped_early": st.stopped_early,
             "wall_time_s": round(wall, 3),
-            "samples_per_s": round(sum(h.get("samples_per_s", 0) for h in st.history[-1:]), 1),
+            "samples_per_s": final.get("samples_per_s"),  # the last epoch's
             "final": final,
             "best": {"metric": self.config.train.checkpoint.best_metric, "epoch": st.best_epoch,
                      "value": st.best, "row": best},
