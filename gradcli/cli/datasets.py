@@ -47,7 +47,7 @@ def list_(
 def download_(
     name: str = typer.Argument(..., help="mnist, fashion-mnist or cifar10."),
     root: Path | None = RootOption,
-    force: bool = typer.Option(False, "--force", help="Download again even if files verify."),
+    force: bool = typer.Option(False, "--force", help="Delete the files and download them again."),
 ):
     """Download a dataset, verify its checksums and put it in place atomically.
 
