@@ -10,6 +10,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 from rich.table import Table
 
 from gradcli.data.download import dataset_status, download
+from gradcli.data.paths import ENV_VAR, resolve_root
 
 app = typer.Typer(help="List and download the datasets gradcli knows.", no_args_is_help=True)
 console = Console(highlight=False)
@@ -17,8 +18,13 @@ console = Console(highlight=False)
 RootOption = typer.Option(
     None,
     "--root",
-    help="Folder holding <name>/ subfolders (default: $GRADCLI_DATA_DIR or datasets/).",
+    help="Folder holding <name>/ subfolders (default: $GRADCLI_DATA_DIR, else a per-user folder).",
 )
+_WHY = {
+    "root": "from --root",
+    "env": f"from ${ENV_VAR}",
+    "default": f"the per-user default; set {ENV_VAR} or pass --root to change it",
+}
 
 
 @app.command("list")
@@ -30,7 +36,10 @@ def list_(
 
     Example: gradcli datasets list --root ../shared/datasets
     """
-    table = Table("dataset", "folder", "status", "files")
+    chosen = resolve_root(root)
+    # soft_wrap: a path broken over two lines cannot be pasted back
+    console.print(f"data root: {chosen.path} ({_WHY[chosen.reason]})", markup=False, soft_wrap=True)
+    table = Table("dataset", "folder (in the data root)", "status", "files")
     for st in dataset_status(root, verify=verify):
         present = sum(f.present for f in st.files)
         if st.ready and st.verified:
@@ -39,7 +48,12 @@ def list_(
             status = "[yellow]ready, not verified[/yellow]"
         else:
             status = "[red]missing[/red]"
-        table.add_row(st.name, str(st.folder), status, f"{present}/{len(st.files)}")
+        folder = (
+            st.folder.relative_to(chosen.path)
+            if st.folder.is_relative_to(chosen.path)
+            else st.folder
+        )
+        table.add_row(st.name, f"{folder}/", status, f"{present}/{len(st.files)}")
     console.print(table)
 
 

@@ -1,7 +1,9 @@
 """Where dataset files live, and the error that says how to get them when they are missing.
 
-Precedence: an explicit `root` argument, then the `GRADCLI_DATA_DIR` environment variable,
-then `./datasets`. Each of these is a folder holding one subfolder per dataset (`mnist/`,
+Precedence: an explicit `root` (`data.root` in a config, `--root`/`--data` on the command line),
+then the `GRADCLI_DATA_DIR` environment variable, then one per-user folder (platformdirs' user
+data dir, e.g. `~/.local/share/gradcli/datasets`), so a config finds the same files from any
+working directory. Each of these is a folder holding one subfolder per dataset (`mnist/`,
 `fashion-mnist/`, `cifar10/`); an explicit root may also be the dataset folder itself.
 """
 
@@ -10,20 +12,42 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import DataError
 from .sources import SOURCES, RemoteDataset
 
 ENV_VAR = "GRADCLI_DATA_DIR"
-DEFAULT_ROOT = Path("datasets")
+LEGACY_ROOT = Path("datasets")  # the old default, relative to the working directory
+
+
+def default_root() -> Path:
+    """The per-user data folder used when neither a root nor GRADCLI_DATA_DIR is given."""
+    import platformdirs  # only needed when no root is given
+
+    return platformdirs.user_data_path("gradcli", appauthor=False) / "datasets"
+
+
+class DataRoot(NamedTuple):
+    """A data root and why it was chosen: "root" (given), "env" (GRADCLI_DATA_DIR), "default"."""
+
+    path: Path
+    reason: str
+
+
+def resolve_root(root: str | os.PathLike | None = None) -> DataRoot:
+    """The folder that holds the per-dataset subfolders, and where that choice came from."""
+    if root is not None:
+        return DataRoot(Path(root).expanduser(), "root")
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return DataRoot(Path(env).expanduser(), "env")
+    return DataRoot(default_root(), "default")
 
 
 def data_root(root: str | os.PathLike | None = None) -> Path:
     """The folder that holds the per-dataset subfolders."""
-    if root is not None:
-        return Path(root).expanduser()
-    env = os.environ.get(ENV_VAR)
-    return Path(env).expanduser() if env else DEFAULT_ROOT
+    return resolve_root(root).path
 
 
 def candidate_dirs(folder: str, root: str | os.PathLike | None = None) -> list[Path]:
@@ -68,14 +92,23 @@ def missing_files_error(
     root: str | os.PathLike | None,
 ) -> DataError:
     where = ", ".join(str(d) for d in looked_in)
-    root_arg = str(data_root(root))
+    chosen = resolve_root(root)
+    why = {"root": "the given data root", "env": f"${ENV_VAR}", "default": "the default"}
+    root_opt = "" if chosen.reason == "default" else f" --root {chosen.path}"
     urls = ", ".join(spec.mirrors[0] + f.name for f in spec.files)
     unpack = ", then unpack it there" if spec.extract else ""
+    legacy = LEGACY_ROOT / spec.folder
+    old = (
+        f" ({legacy.resolve()} is in the old default place: set {ENV_VAR}="
+        f"{LEGACY_ROOT.resolve()} or move it into {chosen.path})"
+        if chosen.reason == "default" and legacy.is_dir()
+        else ""
+    )
     return DataError(
-        f"{spec.name}: missing file(s) {', '.join(missing)} (looked in {where}). "
-        f"Get them with `gradcli datasets download {spec.name} --root {root_arg}`, or set "
-        f"{ENV_VAR} to a folder that contains {spec.folder}/, or copy the files by hand "
-        f"into {directory} (from {urls}{unpack})"
+        f"{spec.name}: missing file(s) {', '.join(missing)} (looked in {where}, from "
+        f"{why[chosen.reason]}){old}. Get them with `gradcli datasets download "
+        f"{spec.name}{root_opt}`, or set {ENV_VAR} (or data.root) to a folder that contains "
+        f"{spec.folder}/, or copy the files by hand into {directory} (from {urls}{unpack})"
     )
 
 

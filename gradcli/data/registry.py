@@ -37,12 +37,13 @@ _ALIASES = {
 
 def dataset_options(name: str) -> dict[str, Any]:
     """Options `name` accepts, with their defaults (for help text and config validation)."""
-    fn = DATASETS[_canonical(name)]
+    fn = DATASETS[canonical_name(name)]
     params = inspect.signature(fn).parameters.values()
     return {p.name: p.default for p in params if p.name not in ("root", "split")}
 
 
-def _canonical(name: str) -> str:
+def canonical_name(name: str) -> str:
+    """The table key for `name` (case and aliases folded), or a DataError listing the names."""
     key = _ALIASES.get(str(name).lower(), str(name).lower())
     if key not in DATASETS:
         raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
@@ -58,7 +59,7 @@ def load_dataset(
     >>> x.shape, y.dtype, info.num_classes
     ((2000, 1, 28, 28), dtype('int64'), 10)
     """
-    key = _canonical(name)
+    key = canonical_name(name)
     allowed = dataset_options(key)
     unknown = sorted(set(options) - set(allowed))
     if unknown:

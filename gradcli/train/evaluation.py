@@ -33,9 +33,10 @@ def evaluate_checkpoint(
     model.load_state_dict(ck.model_state())
     model.to(dev)
     d = config.data
+    # Only the files of `split` are read: the fitted transforms come from the checkpoint.
     splits = build_datasets(
         d.dataset, data_root or d.root, d.options, ck.meta.get("transforms", d.transforms),
-        d.val_split, config.seed, test=split == "test",
+        d.val_split, config.seed, splits=[split],
     )  # fmt: skip
     dataset = {"test": splits.test, "val": splits.val, "train": splits.train}[split]
     if dataset is None or len(dataset) == 0:

@@ -1,5 +1,6 @@
 """Helpers for driving the real `gradcli` command in a subprocess."""
 
+import os
 import pathlib
 import subprocess
 import sys
@@ -7,7 +8,17 @@ import sys
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared" / "datasets"
+
+
+def shared_datasets(env=os.environ) -> pathlib.Path:
+    """The real datasets for tests: $GRADCLI_DATA_DIR when it holds mnist/, else ../shared."""
+    given = env.get("GRADCLI_DATA_DIR")
+    if given and (pathlib.Path(given) / "mnist").is_dir():
+        return pathlib.Path(given)
+    return REPO.parent / "shared" / "datasets"
+
+
+SHARED = shared_datasets()
 
 SMALL = """
 name: small

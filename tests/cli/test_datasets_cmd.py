@@ -1,18 +1,41 @@
 """`gradcli datasets list|download` through the real entry point."""
 
-import pathlib
+import os
 import subprocess
 import sys
 
 import pytest
 
-SHARED = pathlib.Path(__file__).resolve().parents[3] / "shared" / "datasets"
+from .conftest import SHARED, shared_datasets
 
 
 def gradcli(*args, env=None):
     return subprocess.run(
         [sys.executable, "-m", "gradcli", *args], capture_output=True, text=True, env=env
     )
+
+
+def test_shared_datasets_honours_gradcli_data_dir_first(tmp_path):
+    (tmp_path / "mnist").mkdir()
+    assert shared_datasets({"GRADCLI_DATA_DIR": str(tmp_path)}) == tmp_path
+    fallback = shared_datasets({})
+    assert fallback.parts[-2:] == ("shared", "datasets")
+    assert shared_datasets({"GRADCLI_DATA_DIR": str(tmp_path / "none")}) == fallback
+
+
+def test_list_says_which_data_root_is_used_and_why(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "GRADCLI_DATA_DIR"}
+    env["XDG_DATA_HOME"] = str(tmp_path / "xdg")
+    out = gradcli("datasets", "list", env=env)
+    assert out.returncode == 0, out.stderr
+    assert f"data root: {tmp_path / 'xdg' / 'gradcli' / 'datasets'} (the per-user default" in (
+        out.stdout
+    )
+    out = gradcli("datasets", "list", env={**env, "GRADCLI_DATA_DIR": str(tmp_path / "e")})
+    assert f"data root: {tmp_path / 'e'} (from $GRADCLI_DATA_DIR)" in out.stdout
+    out = gradcli("datasets", "list", "--root", str(tmp_path / "r"), env=env)
+    assert f"data root: {tmp_path / 'r'} (from --root)" in out.stdout
+    assert "mnist/" in out.stdout and "missing" in out.stdout
 
 
 def test_version_and_help():

@@ -10,9 +10,10 @@ import pytest
 from gradcli.data import DataError, dataset_status, download, download_file
 from gradcli.data.sources import RemoteDataset, RemoteFile
 
+from .test_real_datasets import ROOT
 from .writers import write_mnist
 
-SHARED_MNIST = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets" / "mnist"
+SHARED_MNIST = ROOT / "mnist"
 PAYLOAD = bytes(range(256)) * 4000  # ~1 MB: several read chunks
 PAYLOAD_MD5 = hashlib.md5(PAYLOAD).hexdigest()
 
@@ -219,7 +220,7 @@ def test_dataset_status_reports_presence_and_checksums(tmp_path):
     assert all(f.checksum_ok is None for f in quick.files)
 
 
-@pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="real MNIST files not in ../shared/datasets")
+@pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="no real MNIST files")
 def test_download_real_mnist_from_local_mirror(server, tmp_path):
     Handler.files = {p.name: p.read_bytes() for p in SHARED_MNIST.glob("*.gz")}
     mirrors = [f"{server}/missing/", f"{server}/ok/"]

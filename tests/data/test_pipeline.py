@@ -1,6 +1,9 @@
 import numpy as np
+import pytest
 
-from gradcli.data import DataLoader, build_datasets
+from gradcli.data import DataError, DataLoader, build_datasets
+
+from .writers import write_mnist
 
 
 def test_build_datasets_splits_and_fits_on_train_only():
@@ -28,3 +31,39 @@ def test_build_datasets_splits_and_fits_on_train_only():
 def test_build_datasets_regression_without_val_or_test():
     splits = build_datasets("regression", val_fraction=0.0, test=False)
     assert splits.val is None and splits.test is None and len(splits.train) == 64
+
+
+def test_test_split_alone_reads_only_the_test_files(tmp_path):
+    expected = write_mnist(tmp_path / "mnist", n_test=6)
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
+        (tmp_path / "mnist" / name).unlink()
+    fitted = [{"type": "normalize", "mean": [100.0], "std": [50.0]}, "flatten"]
+    splits = build_datasets("mnist", tmp_path, transforms=fitted, splits=["test"])
+    assert splits.train is None and splits.val is None and len(splits.test) == 6
+    x, y = splits.test.arrays
+    np.testing.assert_allclose(x[0], (expected["test"][0][0].reshape(-1) - 100.0) / 50.0)
+    assert splits.info.input_shape == (784,) and splits.info.num_classes == 10
+
+
+def test_nothing_present_names_every_missing_file_of_every_split(tmp_path):
+    with pytest.raises(DataError) as err:
+        build_datasets("mnist", tmp_path, val_fraction=0.1)
+    msg = str(err.value)
+    missing = msg[msg.index("missing file(s) ") : msg.index(" (looked in")]
+    assert missing == (
+        "missing file(s) train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+        "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz"
+    )
+
+
+def test_train_and_val_without_test_do_not_need_the_test_files(tmp_path):
+    write_mnist(tmp_path / "mnist", n_train=20)
+    (tmp_path / "mnist" / "t10k-images-idx3-ubyte.gz").unlink()
+    splits = build_datasets("mnist", tmp_path, val_fraction=0.25, splits=["train", "val"])
+    assert len(splits.train) == 15 and len(splits.val) == 5 and splits.test is None
+    assert build_datasets("mnist", tmp_path, splits=["val"], val_fraction=0.25).train is None
+
+
+def test_unknown_split_is_refused():
+    with pytest.raises(DataError, match="splits must be some of train, val, test"):
+        build_datasets("spirals", splits=["validation"])

@@ -47,17 +47,19 @@ def test_env_var_used_when_no_root(tmp_path, monkeypatch):
 
 def test_missing_files_error_says_what_where_and_how(tmp_path, monkeypatch):
     monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "xdg" / "gradcli" / "datasets" / "mnist"
     with pytest.raises(DataError) as err:
         load_dataset("mnist", split="test")
     msg = str(err.value)
     assert msg.startswith("mnist: missing file(s) t10k-images-idx3-ubyte.gz, t10k-labels-idx1")
-    assert "looked in datasets/mnist" in msg
-    assert "gradcli datasets download mnist --root datasets" in msg
-    assert f"set {ENV_VAR} to a folder that contains mnist/" in msg
-    assert "copy the files by hand into datasets/mnist" in msg
+    assert f"looked in {folder}, from the default)" in msg
+    assert "`gradcli datasets download mnist`" in msg
+    assert f"set {ENV_VAR} (or data.root) to a folder that contains mnist/" in msg
+    assert f"copy the files by hand into {folder}" in msg
     assert "https://ossci-datasets.s3.amazonaws.com/mnist/t10k-images-idx3-ubyte.gz" in msg
-    assert isinstance(err.value, Exception)
+    assert "\n" not in msg
 
 
 def test_partial_folder_reports_only_the_missing_file(tmp_path):
