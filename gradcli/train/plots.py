@@ -1,20 +1,26 @@
-"""curves.png: training loss per step (raw and smoothed), validation loss and accuracy."""
+"""curves.png: training loss per step (raw and smoothed), validation loss, accuracy per epoch.
+
+matplotlib is imported by `draw_curves` only: it costs a few hundred milliseconds, and every
+gradcli process (`--help`, shell completion, eval) would pay it at start otherwise.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: never needs a display
-import matplotlib.pyplot as plt  # noqa: E402
-
-from gradcli.train.metrics import read_rows  # noqa: E402
+from gradcli.train.metrics import read_rows
 
 
-def _floats(rows, key):
-    return [(int(r["step"]), float(r[key])) for r in rows if r.get(key) not in ("", None)]
+def _points(rows, x_key, key):
+    """(x, value) pairs of the rows that hold a number under `key`."""
+    points = []
+    for r in rows:
+        try:
+            points.append((int(r[x_key]), float(r[key])))
+        except (KeyError, TypeError, ValueError):
+            continue  # empty cell (no validation that epoch, regression's accuracy) or torn row
+    return points
 
 
 def _smooth(values):
@@ -26,34 +32,61 @@ def _smooth(values):
     ]
 
 
-def draw_curves(metrics_csv: Path, out_png: Path) -> None:
-    rows = read_rows(metrics_csv)
-    steps = _floats([r for r in rows if r["kind"] == "step"], "train_loss")
-    epochs = [r for r in rows if r["kind"] == "epoch"]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+def _loss_panel(ax, steps, per_epoch, val) -> None:
     if steps:
         xs, ys = zip(*steps)
-        ax_loss.plot(xs, ys, color="tab:blue", alpha=0.3, label="train (logged)")
-        ax_loss.plot(xs, _smooth(ys), color="tab:blue", label="train (smoothed)")
-    val = _floats(epochs, "val_loss")
+        ax.plot(xs, ys, color="tab:blue", alpha=0.3, label="train (logged)")
+        ax.plot(xs, _smooth(ys), color="tab:blue", label="train (smoothed)")
+    elif per_epoch:  # fewer steps than log_every_steps: only the epoch means exist
+        ax.plot(*zip(*per_epoch), "o-", color="tab:blue", label="train")
     if val:
-        ax_loss.plot(*zip(*val), "o-", color="tab:orange", label="validation")
-    ax_loss.set(xlabel="step", ylabel="loss", title="Loss")
-    positive = [y for _, y in steps + val if y > 0]
+        ax.plot(*zip(*val), "o-", color="tab:orange", label="validation")
+    ax.set(xlabel="step", ylabel="loss", title="Loss")
+    positive = [y for _, y in steps + per_epoch + val if y > 0]
     if positive and max(positive) / min(positive) > 100:
-        ax_loss.set_yscale("log")
-    ax_loss.legend()
-    for key, label in (("train_accuracy", "train"), ("val_accuracy", "validation")):
-        points = _floats(epochs, key)
-        if points:
-            ax_acc.plot(*zip(*points), "o-", label=label)
-    ax_acc.set(xlabel="step", ylabel="accuracy", title="Accuracy per epoch")
-    if ax_acc.lines:
-        ax_acc.legend()
-    else:
-        ax_acc.text(0.5, 0.5, "no accuracy (regression)", ha="center", va="center")
-    fig.tight_layout()
+        ax.set_yscale("log")
+
+
+def _accuracy_panel(ax, accuracy: dict) -> None:
+    for label, points in accuracy.items():
+        ax.plot(*zip(*points), "o-", label=label)
+    ax.set(xlabel="epoch", ylabel="accuracy", title="Accuracy per epoch")
+
+
+def draw_curves(metrics_csv: Path, out_png: Path) -> None:
+    """Write curves.png (atomically); a metrics file without rows draws nothing."""
+    fig = curves_figure(read_rows(metrics_csv))
+    if fig is None:
+        return
     tmp = out_png.with_suffix(".tmp.png")
     fig.savefig(tmp, dpi=100)
-    plt.close(fig)
     os.replace(tmp, out_png)
+
+
+def curves_figure(rows: list[dict]):
+    """A matplotlib Figure with the panels that have data (a regression run has no accuracy
+    panel), or None when there is nothing to draw."""
+    epochs = [r for r in rows if r.get("kind") == "epoch"]
+    loss = (
+        _points([r for r in rows if r.get("kind") == "step"], "step", "train_loss"),
+        _points(epochs, "step", "train_loss"),
+        _points(epochs, "step", "val_loss"),
+    )
+    accuracy = {}
+    for key, label in (("train_accuracy", "train"), ("val_accuracy", "validation")):
+        points = _points(epochs, "epoch", key)
+        if points:
+            accuracy[label] = points
+    panels = [(_loss_panel, loss)] if any(loss) else []
+    if accuracy:
+        panels.append((_accuracy_panel, (accuracy,)))
+    if not panels:
+        return None
+    from matplotlib.figure import Figure  # no pyplot: no global figure state, no GUI backend
+
+    fig = Figure(figsize=(5.5 * len(panels), 4))
+    for ax, (draw, data) in zip(fig.subplots(1, len(panels), squeeze=False)[0], panels):
+        draw(ax, *data)
+        ax.legend()  # every line drawn has a label, and a panel is drawn only with lines
+    fig.tight_layout()
+    return fig
