@@ -1,4 +1,4 @@
-"""`gradcli`: the typer app, and the one place library errors become a one-line message."""
+"""`gradcli`: the typer app, and the one place any error becomes a one-line message."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from gradcli import __version__
 from gradcli.backend import keep_freed_memory
 from gradcli.cli import config_cmd, datasets
 from gradcli.cli.eval import eval_
 from gradcli.cli.inspect_graph import inspect_graph
+from gradcli.cli.options import Command, Group
 from gradcli.cli.train import train
 from gradcli.errors import ConfigError, GradcliError
 
@@ -22,17 +24,20 @@ app = typer.Typer(
         "Train neural networks described by YAML configs on gradcli's own autograd engine.\n\n"
         "Example: gradcli train configs/quickstart.yaml"
     ),
+    cls=Group,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
 )
-app.add_typer(datasets.app, name="datasets")
+app.add_typer(datasets.app, name="datasets", cls=Group)
 app.add_typer(config_cmd.app, name="config")
-app.command()(train)
-app.command("eval")(eval_)
-app.command("inspect-graph")(inspect_graph)
+app.command(cls=Command)(train)
+app.command("eval", cls=Command)(eval_)
+app.command("inspect-graph", cls=Command)(inspect_graph)
 
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+_DEBUG_HINT = "(rerun with --debug for the traceback)"
+_MAX_DETAIL = 300  # characters of an unexpected exception's text: a repr can be megabytes
 
 
 def _version(value: bool):
@@ -44,7 +49,12 @@ def _version(value: bool):
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        False,
+        "--version",
+        "-V",
+        callback=_version,
+        is_eager=True,
+        help="Print the version and exit.",
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
 ):
@@ -56,17 +66,49 @@ def _debug_requested(argv) -> bool:
     return "--debug" in argv or os.environ.get("GRADCLI_DEBUG") == "1"
 
 
+def _one_line(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."
+
+
+def describe(e: Exception) -> tuple[str, int]:
+    """The message and exit code for an error that reached the top.
+
+    gradcli's own errors are already worded for the user (a config error may list several
+    problems, one per line); anything else is a bug or an environment problem, said in one line
+    with a pointer to --debug.
+    """
+    if isinstance(e, GradcliError):
+        return str(e), 2 if isinstance(e, ConfigError) else 1
+    if isinstance(e, MemoryError):
+        detail = f" ({_one_line(str(e))})" if str(e) else ""
+        what = f"out of memory{detail}; use a smaller dataset, model or batch size"
+    elif isinstance(e, RecursionError):
+        what = "input nested too deeply to process (RecursionError)"
+    elif isinstance(e, OSError) and e.strerror:
+        names = [str(f) for f in (e.filename, e.filename2) if f is not None]
+        # a 300-character file name is the error itself: keep the message one readable line
+        where = " -> ".join(_one_line(n) for n in names)
+        what = f"{where}: {e.strerror}" if where else e.strerror
+    else:
+        detail = _one_line(str(e))
+        what = f"{type(e).__name__}: {detail}" if detail else type(e).__name__
+    return f"{what} {_DEBUG_HINT}", 1
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: usage and config errors exit 2, runtime failures 1, Ctrl-C 130."""
     argv = list(sys.argv[1:] if argv is None else argv)
     keep_freed_memory()
     try:
         app(args=argv, prog_name="gradcli")
-    except GradcliError as e:
+    except KeyboardInterrupt:  # typer turns Ctrl-C during a command into exit 130 itself
+        err_console.print("interrupted", style="yellow")
+        sys.exit(130)
+    except Exception as e:  # noqa: BLE001 - the one place every failure becomes a message
         if _debug_requested(argv):
             raise
-        err_console.print(f"[red]error:[/red] {e}", soft_wrap=True)
-        sys.exit(2 if isinstance(e, ConfigError) else 1)
-    except KeyboardInterrupt:
-        err_console.print("[yellow]interrupted[/yellow]")
-        sys.exit(130)
+        message, code = describe(e)
+        # Text, not markup: messages hold paths and hints like `pip install 'gradcli[cuda12]'`
+        err_console.print(Text.assemble(("error:", "red"), " ", message))
+        sys.exit(code)

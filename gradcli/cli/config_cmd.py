@@ -9,10 +9,13 @@ import typer
 import yaml
 
 from gradcli.cli import options
+from gradcli.cli.options import Command, Group
 from gradcli.config.load import load_config
 from gradcli.config.schema import Config
 
-app = typer.Typer(help="Inspect the config format and resolved configs.", no_args_is_help=True)
+app = typer.Typer(
+    help="Inspect the config format and resolved configs.", cls=Group, no_args_is_help=True
+)
 
 
 def schema_json() -> str:
@@ -21,7 +24,7 @@ def schema_json() -> str:
     return json.dumps(schema, indent=2) + "\n"
 
 
-@app.command()
+@app.command(cls=Command)
 def schema():
     """Print the JSON Schema of a config (for editors: see configs/gradcli.schema.json).
 
@@ -30,7 +33,7 @@ def schema():
     typer.echo(schema_json(), nl=False)
 
 
-@app.command()
+@app.command(cls=Command)
 def show(
     config: Path = typer.Argument(..., help="A YAML config."),
     set_: list[str] | None = options.Set,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from gradcli.cli import options
@@ -38,7 +39,8 @@ def eval_(
 
 def _render(r: dict) -> None:
     console.print(
-        f"[bold]{r['name']}[/bold]  {r['dataset']} {r['split']} split, {r['samples']:,} samples, "
+        f"[bold]{escape(r['name'])}[/bold]  {escape(r['dataset'])} {escape(r['split'])} split, "
+        f"{r['samples']:,} samples, "
         f"checkpoint at epoch {r['epoch']} step {r['step']}"
     )
     summary = Table("metric", "value")
@@ -52,7 +54,8 @@ def _render(r: dict) -> None:
     console.print(summary)
     if "per_class" not in r:
         return
-    names = r["class_names"] or [str(i) for i in range(len(r["per_class"]))]
+    # class names come from the data files: `[` in one must print, not be read as markup
+    names = [escape(n) for n in r["class_names"] or [str(i) for i in range(len(r["per_class"]))]]
     per = Table("class", "precision", "recall", "F1", "support", title="Per class")
     for name, c in zip(names, r["per_class"]):
         per.add_row(name, f"{c['precision']:.3f}", f"{c['recall']:.3f}", f"{c['f1']:.3f}",

@@ -73,4 +73,4 @@ def _write(text: str, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"cannot write -o {output}: {e.strerror or e}") from None
-    Console(highlight=False, soft_wrap=True).print(f"wrote {output}")
+    Console(highlight=False, soft_wrap=True).print(f"wrote {output}", markup=False)

@@ -1,8 +1,9 @@
-"""Options shared by several commands, declared once."""
+"""Options shared by several commands, declared once, and the help notation of every command."""
 
 from __future__ import annotations
 
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 Set = typer.Option(
     None,
@@ -14,3 +15,37 @@ Set = typer.Option(
 Debug = typer.Option(False, "--debug", help="Show the traceback of errors.", envvar="GRADCLI_DEBUG")
 Device = typer.Option(None, "--device", "-d", help="cpu, cuda, cuda:N or auto (overrides device).")
 BatchSize = typer.Option(None, "--batch-size", "-b", min=1, help="Batch size to use.")
+
+
+def _bare_flags(params: list) -> list:
+    """typer labels every flag `<bool>` although a flag takes no value: show none."""
+    for p in params:
+        if getattr(p, "is_flag", False) and p.metavar is None:
+            p.metavar = ""
+    return params
+
+
+class Command(TyperCommand):
+    """A command whose help reads like other CLIs': `gradcli eval [OPTIONS] CHECKPOINT`.
+
+    typer writes required arguments as `{checkpoint}` and optional ones as `[config]`; here an
+    argument is in capitals, in brackets only when it may be left out, and flags have no metavar.
+    """
+
+    def get_params(self, ctx):
+        return _bare_flags(super().get_params(ctx))
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for p in self.get_params(ctx):
+            if isinstance(p, TyperArgument):
+                name = p.name.upper()
+                pieces.append(name if p.required else f"[{name}]")
+        return pieces
+
+
+class Group(TyperGroup):
+    """A command group whose flags (`--help`, `--version`) show no `<bool>` metavar."""
+
+    def get_params(self, ctx):
+        return _bare_flags(super().get_params(ctx))
