@@ -1,11 +1,17 @@
-"""Live training display: a rich progress bar on a terminal, steady plain lines otherwise."""
+"""Live training display: a rich progress bar on a terminal, steady plain lines otherwise.
+
+Both show the epoch's running averages (loss and accuracy over every sample seen so far in the
+epoch, not the last logged window) and the whole run's elapsed time and ETA. Plain lines are
+for logs and CI: no control characters, and epoch lines that fit in 80 columns.
+"""
 
 from __future__ import annotations
 
 import time
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from gradcli.backend import memory_info
 from gradcli.train.state import Callback, StepInfo
@@ -19,6 +25,13 @@ def _num(v):
     return "-" if v is None else f"{v:.4f}"
 
 
+def duration(seconds: float) -> str:
+    """`m:ss`, or `h:mm:ss` from an hour on: `duration(3725) == '1:02:05'`."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 def gpu_memory(trainer) -> str:
     """` gpu 1.23 GiB` (memory the pool hands out) when training on a GPU, else ``."""
     info = memory_info(trainer.device) if trainer.device is not None else None
@@ -26,49 +39,76 @@ def gpu_memory(trainer) -> str:
 
 
 def epoch_line(row: dict, total_epochs: int) -> str:
-    text = f"epoch {row['epoch']}/{total_epochs}  train loss {_num(row['train_loss'])}"
+    """The metrics of a finished epoch; samples/s and times are in metrics.csv and the summary."""
+    text = f"epoch {row['epoch']}/{total_epochs}  loss {_num(row['train_loss'])}"
     if row.get("train_accuracy") is not None:
         text += f" acc {_pct(row['train_accuracy'])}"
     if row.get("val_loss") is not None:
         text += f"  val loss {_num(row['val_loss'])}"
     if row.get("val_accuracy") is not None:
         text += f" acc {_pct(row['val_accuracy'])}"
-    return text + f"  lr {row['lr']:.3g}  {row['samples_per_s']:.0f} samples/s"
+    return text + f"  lr {row['lr']:.3g}"
+
+
+def running_loss(trainer, info: StepInfo) -> float:
+    """The epoch's mean loss so far (weighted by samples), as the accuracy is."""
+    st = trainer.state
+    return st.epoch_loss / st.epoch_seen if st.epoch_seen else info.loss
+
+
+class Clock:
+    """The whole run's elapsed time (a resumed run counts its earlier part) and its ETA, from
+    the pace of the steps done since this process started."""
+
+    def start(self, trainer) -> None:
+        self.t0 = time.monotonic()
+        self.step0, self.before = trainer.state.step, trainer.state.elapsed
+
+    def text(self, trainer) -> str:
+        ran = time.monotonic() - self.t0
+        out = duration(self.before + ran)
+        done, left = trainer.state.step - self.step0, trainer.total_steps - trainer.state.step
+        if done > 0 and left > 0:
+            out += f" eta {duration(ran / done * left)}"
+        return out
 
 
 class Header(Callback):
     def __init__(self, console: Console):
         self.console = console
+        self.clock = Clock()
 
     def on_train_start(self, trainer):
+        self.clock.start(trainer)
         params = sum(p.numel() for p in trainer.model.parameters())
         c = trainer.config
         self.console.print(
-            f"[bold]{c.name}[/bold]  device {trainer.device}  {params:,} parameters  "
-            f"{len(trainer.train_loader.dataset):,} training samples  -> {trainer.run_dir}"
+            f"[bold]{escape(c.name)}[/bold]  device {escape(str(trainer.device))}  "
+            f"{params:,} parameters  {len(trainer.train_loader.dataset):,} training samples  "
+            f"-> {escape(str(trainer.run_dir))}"
         )
 
     def on_train_end(self, trainer, summary):
-        best = summary["best"]
-        line = f"done in {summary['wall_time_s']:.1f} s"
-        if best["value"] is not None:
+        best = summary.get("best") or {}
+        wall = summary["wall_time_s"]
+        line = f"done in {wall:.1f} s" if wall < 60 else f"done in {duration(wall)}"
+        if best.get("value") is not None:
             line += (
                 f"; best {best['metric'] or 'val_loss'} {best['value']:.4f} (epoch {best['epoch']})"
             )
         if summary["stopped_early"]:
             line += "; stopped early"
-        self.console.print(line)
+        self.console.print(line, markup=False)
 
 
 class RichDisplay(Header):
-    """A bar per epoch with running loss, accuracy, lr, samples/s and ETA."""
+    """A bar per epoch with the running loss and accuracy, lr, samples/s, elapsed and ETA."""
 
     def __init__(self, console: Console):
         super().__init__(console)
         self.progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[stats]}"), TimeRemainingColumn(), console=console,
-            transient=True,
+            TextColumn("{task.fields[stats]}", markup=False), console=console, transient=True,
         )  # fmt: skip
         self.task = None
 
@@ -76,18 +116,21 @@ class RichDisplay(Header):
         self.progress.start()
         self.task = self.progress.add_task(
             f"epoch {epoch + 1}/{trainer.total_epochs}", total=batches, stats="",
-            completed=trainer.state.batch,
+            completed=trainer.state.batch_in_epoch(batches),
         )  # fmt: skip
 
     def on_step(self, trainer, info: StepInfo):
-        stats = f"loss {info.loss:.4f} acc {_pct(info.accuracy)} lr {info.lr:.3g} "
-        stats += f"{info.samples_per_s:.0f}/s{gpu_memory(trainer)}"
+        stats = f"loss {running_loss(trainer, info):.4f} acc {_pct(info.accuracy)} "
+        stats += f"lr {info.lr:.3g} {info.samples_per_s:.0f}/s{gpu_memory(trainer)}  "
+        stats += self.clock.text(trainer)
         self.progress.update(self.task, completed=info.batch, stats=stats)
 
     def on_epoch_end(self, trainer, row):
-        self.progress.remove_task(self.task)
+        if self.task is not None:  # a resumed run may end an epoch it trained no step of
+            self.progress.remove_task(self.task)
+            self.task = None
         self.progress.stop()
-        self.console.print(epoch_line(row, trainer.total_epochs))
+        self.console.print(epoch_line(row, trainer.total_epochs), markup=False)
 
     def on_train_end(self, trainer, summary):
         self.progress.stop()
@@ -109,14 +152,19 @@ class PlainDisplay(Header):
         now = time.monotonic()
         if now - self.last >= self.interval:
             self.last = now
-            self.console.print(
-                f"epoch {info.epoch + 1} step {info.step} ({info.batch}/{info.batches})  "
-                f"loss {info.loss:.4f} acc {_pct(info.accuracy)} lr {info.lr:.3g}  "
-                f"{info.samples_per_s:.0f} samples/s{gpu_memory(trainer)}"
-            )
+            self.console.print(step_line(trainer, info, self.clock), markup=False)
 
     def on_epoch_end(self, trainer, row):
-        self.console.print(epoch_line(row, trainer.total_epochs))
+        self.console.print(epoch_line(row, trainer.total_epochs), markup=False)
+
+
+def step_line(trainer, info: StepInfo, clock: Clock) -> str:
+    """Where an epoch is: `epoch 2/6 (32/141)  loss 0.0485 acc 99.27%  3577/s  0:14 eta 0:30`."""
+    text = f"epoch {info.epoch + 1}/{trainer.total_epochs} ({info.batch}/{info.batches})  "
+    text += f"loss {running_loss(trainer, info):.4f}"
+    if info.accuracy is not None:
+        text += f" acc {_pct(info.accuracy)}"
+    return text + f"  {info.samples_per_s:.0f}/s{gpu_memory(trainer)}  {clock.text(trainer)}"
 
 
 class Quiet(Callback):

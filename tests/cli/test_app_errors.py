@@ -138,3 +138,18 @@ def test_help_notation_is_uniform(capsys, monkeypatch, argv, usage):
     assert "<bool>" not in out and "{" not in out
     if usage:
         assert usage in out
+
+
+def test_eval_and_inspect_print_names_and_paths_as_written(capsys, tmp_path):
+    from gradcli.cli.eval import _render
+    from gradcli.cli.inspect_graph import _write
+
+    result = dict(name="exp[v2]", dataset="csv[x]", split="test", samples=2, epoch=1, step=3,
+                  loss=0.5, accuracy=0.5, class_names=["cat[s]", "dog"],
+                  per_class=[dict(precision=1.0, recall=0.5, f1=0.6, support=1)] * 2,
+                  confusion=[[1, 0], [1, 0]])  # fmt: skip
+    _render(result)
+    _write("{}", tmp_path / "[bold]graph.json")
+    out = capsys.readouterr().out
+    assert "exp[v2]" in out and "csv[x]" in out and "cat[s]" in out
+    assert f"wrote {tmp_path / '[bold]graph.json'}" in out
