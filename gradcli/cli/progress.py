@@ -22,7 +22,11 @@ def _pct(v):
 
 
 def _num(v):
-    return "-" if v is None else f"{v:.4f}"
+    """A loss: 4 decimals in the usual range, 3 significant digits outside it, so a regression
+    loss reads `3.46e+07` or `1.2e-05` rather than `34644200.0000` or `0.0000`."""
+    if v is None:
+        return "-"
+    return f"{v:.4f}" if 0.01 <= abs(v) < 1000 else f"{v:.3g}"
 
 
 def duration(seconds: float) -> str:
@@ -120,7 +124,7 @@ class RichDisplay(Header):
         )  # fmt: skip
 
     def on_step(self, trainer, info: StepInfo):
-        stats = f"loss {running_loss(trainer, info):.4f} acc {_pct(info.accuracy)} "
+        stats = f"loss {_num(running_loss(trainer, info))} acc {_pct(info.accuracy)} "
         stats += f"lr {info.lr:.3g} {info.samples_per_s:.0f}/s{gpu_memory(trainer)}  "
         stats += self.clock.text(trainer)
         self.progress.update(self.task, completed=info.batch, stats=stats)
@@ -161,7 +165,7 @@ class PlainDisplay(Header):
 def step_line(trainer, info: StepInfo, clock: Clock) -> str:
     """Where an epoch is: `epoch 2/6 (32/141)  loss 0.0485 acc 99.27%  3577/s  0:14 eta 0:30`."""
     text = f"epoch {info.epoch + 1}/{trainer.total_epochs} ({info.batch}/{info.batches})  "
-    text += f"loss {running_loss(trainer, info):.4f}"
+    text += f"loss {_num(running_loss(trainer, info))}"
     if info.accuracy is not None:
         text += f" acc {_pct(info.accuracy)}"
     return text + f"  {info.samples_per_s:.0f}/s{gpu_memory(trainer)}  {clock.text(trainer)}"

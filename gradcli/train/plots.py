@@ -48,9 +48,12 @@ def _loss_panel(ax, steps, per_epoch, val) -> None:
 
 
 def _accuracy_panel(ax, accuracy: dict) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     for label, points in accuracy.items():
         ax.plot(*zip(*points), "o-", label=label)
     ax.set(xlabel="epoch", ylabel="accuracy", title="Accuracy per epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.25
 
 
 def draw_curves(metrics_csv: Path, out_png: Path) -> None:

@@ -55,11 +55,18 @@ def test_duration():
     ]  # fmt: skip
 
 
+def test_losses_keep_their_digits_at_any_scale():
+    row = dict(epoch=1, train_loss=34644200.0, val_loss=0.0001234, lr=1e-06)
+    assert epoch_line(row, 500) == "epoch 1/500  loss 3.46e+07  val loss 0.000123  lr 1e-06"
+
+
 def test_longest_realistic_epoch_line_fits_80_columns():
-    row = dict(epoch=100, train_loss=0.0245, train_accuracy=0.9951, val_loss=0.0702,
+    row = dict(epoch=100, train_loss=0.00123, train_accuracy=0.9999, val_loss=0.0702,
                val_accuracy=1.0, lr=0.000335, samples_per_s=123456.7)  # fmt: skip
     line = epoch_line(row, 100)
-    assert line == "epoch 100/100  loss 0.0245 acc 99.51%  val loss 0.0702 acc 100.00%  lr 0.000335"
+    assert line == (
+        "epoch 100/100  loss 0.00123 acc 99.99%  val loss 0.0702 acc 100.00%  lr 0.000335"
+    )
     assert len(line) <= 80
 
 

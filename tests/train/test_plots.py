@@ -64,6 +64,7 @@ def test_classification_has_loss_per_step_and_accuracy_per_epoch(drawn):
     assert loss.get_xlabel() == "step" and acc.get_xlabel() == "epoch"
     assert [line.get_label() for line in acc.get_lines()] == ["train", "validation"]
     assert list(acc.get_lines()[0].get_xdata()) == [1, 2, 3]  # epochs, not steps 4, 8, 12
+    assert all(tick == int(tick) for tick in acc.get_xticks())
 
 
 def test_regression_draws_no_empty_accuracy_panel(drawn):
