@@ -1,7 +1,8 @@
 """One entry point for every dataset: `load_dataset(name, root=None, split=..., **options)`.
 
 Each loader is a plain function `(root, split, **options) -> LoadedData`; its keyword
-arguments are the options a config may set, so unknown keys are rejected by name.
+arguments are the options a config may set, so unknown keys are rejected by name. Adding a
+dataset is one module with its loader plus one `DATASETS.register` line below.
 """
 
 from __future__ import annotations
@@ -11,43 +12,39 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
+from gradcli.registry import Registry
+
 from .errors import DataError
 from .files import load_cifar10, load_fashion_mnist, load_mnist
 from .info import LoadedData
 from .synthetic import load_blobs, load_regression, load_shapes, load_spirals
 from .tabular import load_csv, load_npz
 
-DATASETS: dict[str, Callable[..., LoadedData]] = {
-    "mnist": load_mnist,
-    "fashion-mnist": load_fashion_mnist,
-    "cifar10": load_cifar10,
-    "shapes": load_shapes,
-    "spirals": load_spirals,
-    "blobs": load_blobs,
-    "regression": load_regression,
-    "npz": load_npz,
-    "csv": load_csv,
-}
-_ALIASES = {
-    "fashion_mnist": "fashion-mnist",
-    "fashionmnist": "fashion-mnist",
-    "cifar-10": "cifar10",
-}
+DATASETS: Registry[Callable[..., LoadedData]] = Registry("dataset", error=DataError)
+DATASETS.register("mnist", load_mnist)
+DATASETS.register("fashion-mnist", load_fashion_mnist, aliases=["fashion_mnist", "fashionmnist"])
+DATASETS.register("cifar10", load_cifar10, aliases=["cifar-10", "cifar_10"])
+DATASETS.register("shapes", load_shapes)
+DATASETS.register("spirals", load_spirals)
+DATASETS.register("blobs", load_blobs)
+DATASETS.register("regression", load_regression)
+DATASETS.register("npz", load_npz)
+DATASETS.register("csv", load_csv)
+
+
+def canonical_name(name: str) -> str:
+    """The registered name for `name` (case and aliases folded), or a DataError with the names
+    and a did-you-mean."""
+    return DATASETS.canonical(str(name).lower())
 
 
 def dataset_options(name: str) -> dict[str, Any]:
     """Options `name` accepts, with their defaults (for help text and config validation)."""
-    fn = DATASETS[canonical_name(name)]
+    fn = DATASETS.get(canonical_name(name))
     params = inspect.signature(fn).parameters.values()
     return {p.name: p.default for p in params if p.name not in ("root", "split")}
-
-
-def canonical_name(name: str) -> str:
-    """The table key for `name` (case and aliases folded), or a DataError listing the names."""
-    key = _ALIASES.get(str(name).lower(), str(name).lower())
-    if key not in DATASETS:
-        raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    return key
 
 
 def load_dataset(
@@ -67,4 +64,34 @@ def load_dataset(
             f"dataset {key!r}: unknown option(s) {', '.join(unknown)}; "
             f"allowed: {', '.join(allowed) or 'none'}"
         )
-    return DATASETS[key](root=root, split=split, **options)
+    data = DATASETS.get(key)(root=root, split=split, **options)
+    _check_finite(key, split, data)
+    return data
+
+
+def _first_bad_row(a: np.ndarray) -> tuple[int, int] | None:
+    """(first row, number of rows) holding NaN or inf in a float array, or None."""
+    if a.dtype.kind != "f" or a.size == 0:
+        return None
+    # One float64 sum is the fast path: NaN and inf propagate. A float64 sum may also
+    # overflow on finite values, so a non-finite sum is confirmed row by row.
+    with np.errstate(over="ignore"):
+        if np.isfinite(a.sum(dtype=np.float64)):
+            return None
+    bad = ~np.isfinite(a.reshape(a.shape[0], -1)).all(axis=1)
+    return (int(bad.argmax()), int(bad.sum())) if bad.any() else None
+
+
+def _check_finite(key: str, split: str, data: LoadedData) -> None:
+    """NaN/inf in the inputs or targets is the data's fault: say so here, once, at load time,
+    rather than as a non-finite output of the model's first layer."""
+    for what, arr in (("inputs", data.x), ("targets", data.y)):
+        found = _first_bad_row(arr)
+        if found:
+            where = data.info.source if data.info.source not in ("", "synthetic") else key
+            row, count = found
+            raise DataError(
+                f"{where} ({split} split): the {what} hold NaN or infinite values in {count:,} "
+                f"row(s), the first at row {row} (0-based); the data is bad, not the model: "
+                "fix or drop those rows"
+            )

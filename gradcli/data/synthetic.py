@@ -22,13 +22,39 @@ def _rng(name: str, seed: int, split: str) -> np.random.Generator:
     return np.random.default_rng([int(seed), _SPLIT_CODE[split]])
 
 
-def _count(name: str, split: str, n_samples, n_test, train: int, test: int) -> int:
+MAX_BYTES = 4 << 30  # generated data lives in memory: past this, refuse before allocating
+
+
+def _count(name, split, n_samples, n_test, train: int, test: int, bytes_per_sample: int) -> int:
+    """The number of samples for `split`, checked against MAX_BYTES before anything is made.
+
+    `bytes_per_sample` is the peak memory one sample needs while generating (temporaries
+    included), so the check holds for the whole generation, not just the result.
+    """
     # n_samples sizes the train split and n_test the test split, so one config sets both.
     key, n = ("n_samples", n_samples) if split == "train" else ("n_test", n_test)
     n = (train if split == "train" else test) if n is None else n
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise DataError(f"{name}: {key} must be a positive integer, got {n!r}")
+    if isinstance(n, float) and n.is_integer():  # `1e4` in YAML or on the command line
+        n = int(n)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        # YAML 1.1 reads `1e12` (no dot) as text: say so, or the quotes look like our mistake
+        text = isinstance(n, str)
+        hint = " (text: YAML reads 1e12 as text but 1.0e12 as a number)" if text else ""
+        raise DataError(f"{name}: {key} must be a positive integer, got {n!r}{hint}")
+    if n * bytes_per_sample > MAX_BYTES:
+        most = MAX_BYTES // bytes_per_sample
+        raise DataError(
+            f"{name}: {key}={n:,} would need about {n * bytes_per_sample / 2**30:,.0f} GiB of "
+            f"memory ({bytes_per_sample:,} bytes per sample); generated data is limited to "
+            f"{MAX_BYTES / 2**30:.0f} GiB, at most {most:,} samples here: lower {key}"
+        )
     return int(n)
+
+
+def _dimension(name: str, key: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise DataError(f"{name}: {key} must be a positive integer, got {value!r}")
+    return int(value)
 
 
 def _classes(name: str, num_classes: int) -> int:
@@ -54,7 +80,9 @@ def load_shapes(
     CNN needs a few epochs to pass 95% test accuracy; an MLP stays clearly below (about 85%).
     """
     names = tuple(classes) if classes is not None else SHAPE_CLASSES
-    n = _count("shapes", split, n_samples, n_test, 10_000, 2_000)
+    size = _dimension("shapes", "size", size)
+    # measured peak: float32 canvas and masks, uint8 result, per-image parameters
+    n = _count("shapes", split, n_samples, n_test, 10_000, 2_000, 14 * size * size + 64)
     x, y = make_shapes(n, _rng("shapes", seed, split), size, names, noise, max_rotation)
     info = DatasetInfo(
         name="shapes",
@@ -93,7 +121,7 @@ def load_spirals(
     Not linearly separable: a linear classifier stays below 50%, a small MLP reaches ~100%.
     """
     k = _classes("spirals", num_classes)
-    n = _count("spirals", split, n_samples, n_test, 300 * k, 100 * k)
+    n = _count("spirals", split, n_samples, n_test, 300 * k, 100 * k, 64)
     rng = _rng("spirals", seed, split)
     y = rng.permutation(np.arange(n) % k).astype(np.int64)
     r = rng.uniform(0.0, 1.0, n)
@@ -115,12 +143,13 @@ def load_blobs(
 ) -> LoadedData:
     """Gaussian blobs around K centres drawn in [-box, box]^D: (N, D) float32 points."""
     k = _classes("blobs", num_classes)
-    n = _count("blobs", split, n_samples, n_test, 200 * k, 100 * k)
-    centres = np.random.default_rng([int(seed), 99]).uniform(-box, box, (k, num_features))
+    d = _dimension("blobs", "num_features", num_features)
+    n = _count("blobs", split, n_samples, n_test, 200 * k, 100 * k, 28 * d + 16)
+    centres = np.random.default_rng([int(seed), 99]).uniform(-box, box, (k, d))
     rng = _rng("blobs", seed, split)
     y = rng.permutation(np.arange(n) % k).astype(np.int64)
-    x = centres[y] + cluster_std * rng.standard_normal((n, num_features))
-    return LoadedData(x.astype(np.float32), y, _points_info("blobs", k, num_features))
+    x = centres[y] + cluster_std * rng.standard_normal((n, d))
+    return LoadedData(x.astype(np.float32), y, _points_info("blobs", k, d))
 
 
 def load_regression(
@@ -140,22 +169,30 @@ def load_regression(
     memorises random targets); `target="linear"` makes y = x @ W / sqrt(D_in) + noise so a
     linear model can generalise to the test split.
     """
-    n = _count("regression", split, n_samples, n_test, 64, 64)
+    d_in = _dimension("regression", "in_features", in_features)
+    d_out = _dimension("regression", "out_features", out_features)
+    # "linear" peaks at a float64 copy of x for the product with the float64 weights
+    n = _count("regression", split, n_samples, n_test, 64, 64, 12 * d_in + 24 * d_out)
     rng = _rng("regression", seed, split)
-    x = rng.standard_normal((n, in_features), dtype=np.float32)
+    if target == "linear" and 8 * d_in * d_out > MAX_BYTES:  # the float64 true weights
+        raise DataError(
+            f"regression: in_features x out_features = {d_in * d_out:,} weights exceed the "
+            f"{MAX_BYTES / 2**30:.0f} GiB limit for generated data; lower them"
+        )
+    x = rng.standard_normal((n, d_in), dtype=np.float32)
     if target == "random":
-        y = rng.standard_normal((n, out_features), dtype=np.float32)
+        y = rng.standard_normal((n, d_out), dtype=np.float32)
     elif target == "linear":
-        w = np.random.default_rng([int(seed), 99]).standard_normal((in_features, out_features))
-        y = x @ w / np.sqrt(in_features) + noise * rng.standard_normal((n, out_features))
+        w = np.random.default_rng([int(seed), 99]).standard_normal((d_in, d_out))
+        y = x @ w / np.sqrt(d_in) + noise * rng.standard_normal((n, d_out))
         y = y.astype(np.float32)
     else:
         raise DataError(f"regression: target must be 'random' or 'linear', got {target!r}")
     info = DatasetInfo(
         name="regression",
         task="regression",
-        input_shape=(in_features,),
-        target_shape=(out_features,),
+        input_shape=(d_in,),
+        target_shape=(d_out,),
         source="synthetic",
     )
     return LoadedData(x, y, info)

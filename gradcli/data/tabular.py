@@ -7,7 +7,9 @@ from the training file, so train and test agree. Regression targets are 2-D (N, 
 
 from __future__ import annotations
 
+import csv
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +50,14 @@ def _targets(name, y_train, y, task, num_classes, class_names, where):
 
 
 def _npz_arrays(path: Path, keys: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "file not found"
+        raise DataError(f"{path}: {what}; data.options.path must name an .npz file")
+    if not zipfile.is_zipfile(path):  # np.load would try pickle, then blame that
+        raise DataError(
+            f"{path}: not an .npz file (not a zip archive, or a truncated one); write it with "
+            "numpy.savez(path, x=..., y=...)"
+        )
     try:
         with np.load(path, allow_pickle=False) as f:
             missing = [k for k in keys if k not in f.files]
@@ -56,10 +66,10 @@ def _npz_arrays(path: Path, keys: tuple[str, str]) -> tuple[np.ndarray, np.ndarr
                     f"{path}: no array named {', '.join(missing)}; it holds {', '.join(f.files)}"
                 )
             return f[keys[0]], f[keys[1]]
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except ValueError as exc:  # object arrays (would need pickle) or a damaged archive
+    except ValueError as exc:  # object arrays, which would need pickle
         raise DataError(f"{path}: cannot read as .npz without pickle ({exc})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:  # a damaged member
+        raise DataError(f"{path}: damaged .npz file ({exc}); write it again") from None
 
 
 def load_npz(
@@ -94,17 +104,41 @@ def load_npz(
         raise DataError(f"{source}: {xs.shape[0]} feature rows but {ys.shape[0]} labels")
     yv, task, k, names = _targets("npz", y_train, ys, task, num_classes, class_names, source)
     if xs.dtype.kind in "fib" and xs.dtype != np.uint8:  # uint8 stays: it means pixels
-        xs = xs.astype(np.float32)
+        with np.errstate(over="ignore"):  # beyond float32 becomes inf, reported by the loader
+            xs = xs.astype(np.float32)
     info = DatasetInfo("npz", task, tuple(xs.shape[1:]), tuple(yv.shape[1:]), k, names, str(source))
     return LoadedData(xs, yv, info)
 
 
-def _read_csv(path: Path, label, features, delimiter: str, header: bool | None):
+def _first_row(path: Path, delimiter: str) -> tuple[list[str], int]:
+    """The first row and the number of non-blank rows after it, having checked that every row
+    has as many fields as the first.
+
+    np.loadtxt with `usecols` would silently ignore extra fields, so a shifted row (a stray
+    delimiter) would train on the wrong columns. The csv module reads the file once, in C.
+    """
     try:
-        with open(path, encoding="utf-8") as f:
-            first = f.readline().rstrip("\r\n").split(delimiter)
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read file ({exc.strerror or exc})") from None
+        with open(path, encoding="utf-8", newline="") as f:
+            rows = csv.reader(f, delimiter=delimiter, quotechar='"')
+            first = next(rows, None)
+            if first is None:
+                raise DataError(f"{path}: the file is empty; a CSV needs rows of numbers")
+            count = 0
+            for line, row in enumerate(rows, 2):
+                if row and len(row) != len(first):
+                    raise DataError(
+                        f"{path}:{line}: {len(row)} fields, but the first row has "
+                        f"{len(first)}; every row needs the same columns (a stray or missing "
+                        f"{delimiter!r}?)"
+                    )
+                count += bool(row)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{path}: cannot read as CSV ({exc})") from None
+    return first, count
+
+
+def _read_csv(path: Path, label, features, delimiter: str, header: bool | None):
+    first, more_rows = _first_row(path, delimiter)
 
     def numeric(s: str) -> bool:
         try:
@@ -114,6 +148,8 @@ def _read_csv(path: Path, label, features, delimiter: str, header: bool | None):
             return False
 
     has_header = header if header is not None else not all(numeric(c) for c in first)
+    if has_header and not more_rows:
+        raise DataError(f"{path}: only a header row, no data rows")
     names = [c.strip().strip('"') for c in first] if has_header else []
 
     def column(c) -> int:

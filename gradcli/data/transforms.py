@@ -21,9 +21,21 @@ from typing import Any
 
 import numpy as np
 
+from gradcli.registry import Registry
+
 from .errors import DataError
 
 _CHUNK = 1024  # rows per chunk for statistics: small float64 temporaries that malloc reuses
+
+
+class _TransformRegistry(Registry):
+    def _add(self, name, entry):
+        entry.name = name  # what `spec()` writes, so the registration line is the one place
+        super()._add(name, entry)
+
+
+# Adding a transform: a Transform subclass below with a `@TRANSFORMS.register(name)` line.
+TRANSFORMS: Registry[type[Transform]] = _TransformRegistry("transform", error=DataError)
 
 
 class Transform:
@@ -46,10 +58,9 @@ class Transform:
         return {"type": self.name}
 
 
+@TRANSFORMS.register("scale")
 class Scale(Transform):
     """Divide by `max_value` into float32: uint8 pixels 0..255 -> [0, 1]."""
-
-    name = "scale"
 
     def __init__(self, max_value: float = 255.0) -> None:
         if not max_value > 0:
@@ -71,13 +82,12 @@ def _stat_shape(x: np.ndarray, per: str) -> tuple[int, ...]:
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
+@TRANSFORMS.register("normalize", aliases=["normalise"])
 class Normalize(Transform):
     """`(x - mean) / std` per channel (axis 1; per column for 2-D data) or globally.
 
     Without `mean`/`std` the statistics are computed on the rows passed to `fit`.
     """
-
-    name = "normalize"
 
     def __init__(self, mean: Any = None, std: Any = None, per: str = "channel") -> None:
         if per not in ("channel", "global"):
@@ -156,19 +166,17 @@ class Normalize(Transform):
         return spec
 
 
+@TRANSFORMS.register("flatten")
 class Flatten(Transform):
     """(N, C, H, W) -> (N, C*H*W), for MLPs."""
-
-    name = "flatten"
 
     def __call__(self, x, y):
         return x.reshape(x.shape[0], -1), y
 
 
+@TRANSFORMS.register("one_hot", aliases=["onehot", "one-hot"])
 class OneHot(Transform):
     """Integer class targets -> float32 one-hot rows of width `num_classes`."""
-
-    name = "one_hot"
 
     def __init__(self, num_classes: int | None = None) -> None:
         self.num_classes = num_classes
@@ -192,10 +200,6 @@ class OneHot(Transform):
 
     def spec(self):
         return {"type": self.name, "num_classes": self.num_classes}
-
-
-TRANSFORMS: dict[str, type[Transform]] = {t.name: t for t in (Scale, Normalize, Flatten, OneHot)}
-_ALIASES = {"normalise": "normalize", "onehot": "one_hot", "one-hot": "one_hot"}
 
 
 class Pipeline:
@@ -230,8 +234,31 @@ class Pipeline:
         return len(self.transforms)
 
 
+def _name_and_options(item: Any) -> tuple[str, dict[str, Any]]:
+    """`"scale"`, `{type: normalize, per: global}` or, as layers are written, `{normalize: {}}`."""
+    if isinstance(item, str):
+        return item, {}
+    if not isinstance(item, dict):
+        raise DataError(f"expected a name or a mapping, got {item!r}")
+    options = dict(item)
+    if "type" in options:
+        return str(options.pop("type")), options
+    if len(options) == 1:  # the short form, as layers are written: {name: {options}}
+        ((name, value),) = options.items()
+        if value is None or isinstance(value, dict):
+            return str(name), dict(value or {})
+        params = list(inspect.signature(TRANSFORMS.get(str(name))).parameters)
+        example = f"{{{name}: {{{params[0]}: {value!r}}}}}" if params else str(name)
+        raise DataError(f"give {name}'s options by name, e.g. {example}")
+    raise DataError(
+        f"cannot tell the transform in {item!r}; write {{type: NAME, "
+        "option: value}, {NAME: {option: value}} or just NAME"
+    )
+
+
 def build_transforms(spec: Any, num_classes: int | None = None) -> Pipeline:
-    """Build a Pipeline from plain config: a list of names or `{"type": name, **options}`.
+    """Build a Pipeline from plain config: a list of names, `{"type": name, **options}` or
+    `{name: {options}}` (the way layers are written).
 
     `num_classes` (from the dataset's metadata) fills in `one_hot` when the config omits it.
     """
@@ -243,20 +270,20 @@ def build_transforms(spec: Any, num_classes: int | None = None) -> Pipeline:
         spec = [spec]
     out = []
     for i, item in enumerate(spec):
-        options = {"type": item} if isinstance(item, str) else dict(item)
-        name = str(options.pop("type", ""))
-        name = _ALIASES.get(name, name)
-        if name not in TRANSFORMS:
-            known = ", ".join(sorted(TRANSFORMS))
-            raise DataError(f"transforms[{i}]: unknown transform {name!r}; choose one of {known}")
+        try:
+            name, options = _name_and_options(item)
+            cls = TRANSFORMS.get(name)
+        except DataError as exc:
+            raise DataError(f"transforms[{i}]: {exc}") from None
+        name = cls.name
         if name == "one_hot" and options.get("num_classes") is None and num_classes:
             options["num_classes"] = num_classes
-        allowed = list(inspect.signature(TRANSFORMS[name]).parameters)
+        allowed = list(inspect.signature(cls).parameters)
         unknown = sorted(set(options) - set(allowed))
         if unknown:
             raise DataError(
                 f"transforms[{i}] ({name}): unknown option(s) {unknown}; "
                 f"allowed: {', '.join(allowed) or 'none'}"
             )
-        out.append(TRANSFORMS[name](**options))
+        out.append(cls(**options))
     return Pipeline(out)

@@ -1,7 +1,16 @@
 import numpy as np
 import pytest
 
-from gradcli.data import ENV_VAR, DataError, dataset_options, load_dataset
+from gradcli.data import (
+    DATASETS,
+    ENV_VAR,
+    DataError,
+    DatasetInfo,
+    LoadedData,
+    build_datasets,
+    dataset_options,
+    load_dataset,
+)
 
 from .writers import write_mnist
 
@@ -68,3 +77,22 @@ def test_partial_folder_reports_only_the_missing_file(tmp_path):
     with pytest.raises(DataError, match=r"missing file\(s\) train-labels-idx1-ubyte.gz \("):
         load_dataset("mnist", root=tmp_path)
     assert load_dataset("mnist", root=tmp_path, split="test").x.shape[0] == 5
+
+
+def test_a_dataset_registered_elsewhere_loads_by_name_with_its_options():
+    def load_ramp(root=None, split="train", n: int = 4):
+        x = np.arange(n, dtype=np.float32)[:, None]
+        return LoadedData(x, np.arange(n) % 2, DatasetInfo("ramp", "classification", (1,), (), 2))
+
+    with DATASETS.temporarily("ramp", load_ramp):
+        assert load_dataset("Ramp", n=6).x.shape == (6, 1)
+        assert dataset_options("ramp") == {"n": 4}
+        assert len(build_datasets("ramp", splits=["train"]).train) == 4
+    with pytest.raises(DataError, match="unknown dataset 'ramp'"):
+        load_dataset("ramp")
+
+
+def test_misspelt_dataset_suggests_the_name():
+    with pytest.raises(DataError, match="unknown dataset 'spirels'") as err:
+        load_dataset("spirels")
+    assert "did you mean 'spirals'" in str(err.value)

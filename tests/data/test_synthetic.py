@@ -96,3 +96,29 @@ def test_option_errors():
         load_dataset("blobs", num_classes=1)
     with pytest.raises(DataError, match="split must be 'train' or 'test', got 'val'"):
         load_dataset("shapes", split="val")
+
+
+@pytest.mark.parametrize("name", ["shapes", "spirals", "blobs", "regression"])
+@pytest.mark.parametrize("n", [10**12, 1e12], ids=["int", "float"])
+def test_absurd_sizes_are_refused_before_allocating(name, n):
+    with pytest.raises(DataError) as err:
+        load_dataset(name, n_samples=n)
+    msg = str(err.value)
+    assert msg.startswith(f"{name}: n_samples=1,000,000,000,000 would need about")
+    assert "generated data is limited to 4 GiB" in msg and "lower n_samples" in msg
+    with pytest.raises(DataError, match="n_test=1,000,000,000,000 would need"):
+        load_dataset(name, split="test", n_test=n)
+
+
+def test_integral_floats_are_sample_counts_and_huge_dimensions_are_refused():
+    assert load_dataset("spirals", n_samples=1e3).x.shape == (1000, 2)
+    with pytest.raises(DataError, match="n_samples must be a positive integer, got 10.5"):
+        load_dataset("spirals", n_samples=10.5)
+    with pytest.raises(DataError, match=r"got '1e5' \(text: YAML reads 1e12 as text but 1.0e12"):
+        load_dataset("spirals", n_samples="1e5")
+    with pytest.raises(DataError, match="regression: n_samples=64 would need"):
+        load_dataset("regression", in_features=10**9)
+    with pytest.raises(DataError, match="weights exceed the 4 GiB limit"):
+        load_dataset(
+            "regression", n_samples=1, in_features=10**5, out_features=10**5, target="linear"
+        )

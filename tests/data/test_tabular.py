@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from gradcli.data import DataError, load_dataset
+from gradcli.data.registry import _first_bad_row
 
 
 def test_npz_train_and_test_keys(tmp_path):
@@ -76,3 +77,90 @@ def test_csv_bad_value_names_file(tmp_path):
         load_dataset("csv", path=str(path))
     with pytest.raises(DataError, match="no column 'c'; columns are a, b"):
         load_dataset("csv", path=str(path), label="c")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "the file is empty"),
+        ("a,b,label\n", "only a header row, no data rows"),
+        ("a,b,label\n1,2,0\n3,4,1,9\n5,6,1\n", ":3: 4 fields, but the first row has 3"),
+        ("a,b,label\n1,2,0\n3,4\n", ":3: 2 fields, but the first row has 3"),
+        ("1,2,0\n3,4,1,9\n", ":2: 4 fields, but the first row has 3"),
+    ],
+    ids=["empty", "header-only", "extra-field", "missing-field", "extra-field-no-header"],
+)
+def test_malformed_csv_is_one_line_naming_the_file(tmp_path, text, message):
+    path = tmp_path / "d.csv"
+    path.write_text(text)
+    with pytest.raises(DataError) as err:
+        load_dataset("csv", path=str(path))
+    msg = str(err.value)
+    assert msg.startswith(str(path)) and message in msg and "\n" not in msg
+
+
+def test_quoted_delimiters_are_not_extra_fields(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text('a,b,label\n1,2,"cat, big"\n3,4,dog\n')
+    x, y, info = load_dataset("csv", path=str(path))
+    assert x.shape == (2, 2) and info.class_names == ("cat, big", "dog")
+
+
+def test_damaged_npz_files_are_one_line_naming_the_file(tmp_path):
+    good = tmp_path / "good.npz"
+    np.savez(good, x=np.arange(4000.0).reshape(1000, 4), y=np.zeros(1000, int))
+    data = good.read_bytes()
+    cases = {
+        "truncated.npz": data[: len(data) // 2],
+        "garbage.npz": bytes(range(256)) * 4,
+        # a flipped byte inside x's data: the zip index is intact, the member's CRC is not
+        "flipped.npz": data[:2000] + bytes([data[2000] ^ 0xFF]) + data[2001:],
+    }
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+    (tmp_path / "folder.npz").mkdir()
+    expected = {
+        "truncated.npz": "not an .npz file",
+        "garbage.npz": "not an .npz file",
+        "flipped.npz": "damaged .npz file",
+        "folder.npz": "is a folder, not a file",
+    }
+    for name, message in expected.items():
+        with pytest.raises(DataError) as err:
+            load_dataset("npz", path=str(tmp_path / name))
+        msg = str(err.value)
+        assert msg.startswith(str(tmp_path / name)) and message in msg, name
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_inputs_are_blamed_on_the_data_with_file_and_row(tmp_path, bad):
+    x = np.ones((6, 3), np.float32)
+    x[4, 1] = x[5, 0] = bad
+    path = tmp_path / "d.npz"
+    np.savez(path, x=x, y=np.arange(6) % 2)
+    with pytest.raises(DataError) as err:
+        load_dataset("npz", path=str(path))
+    msg = str(err.value)
+    assert msg.startswith(f"{path} (train split): the inputs hold NaN or infinite values")
+    assert "in 2 row(s), the first at row 4" in msg and "the data is bad, not the model" in msg
+
+
+def test_non_finite_csv_targets_are_caught_too(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("a,t\n1,0.5\n2,nan\n")
+    with pytest.raises(DataError, match=r"the targets hold NaN .* first at row 1"):
+        load_dataset("csv", path=str(path))
+
+
+def test_huge_finite_float64_values_are_not_mistaken_for_inf():
+    x = np.full((4, 2), 1e308)  # finite, but their float64 sum overflows
+    assert _first_bad_row(x) is None
+    x[2, 1] = np.nan
+    assert _first_bad_row(x) == (2, 1)
+
+
+def test_values_beyond_float32_are_reported_as_infinite(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, x=np.array([[1.0], [1e300]]), y=np.array([0, 1]))
+    with pytest.raises(DataError, match="the first at row 1"):
+        load_dataset("npz", path=str(path))

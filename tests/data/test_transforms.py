@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from gradcli.data import DataError, build_transforms
+from gradcli.data.transforms import TRANSFORMS, Transform
 
 
 def images(n=50, seed=0):
@@ -106,3 +107,39 @@ def test_config_errors_name_the_entry():
 def test_aliases_and_empty_spec():
     assert len(build_transforms(None)) == 0
     assert build_transforms(["normalise", "onehot"]).spec()[1]["type"] == "one_hot"
+
+
+def test_layer_style_short_form_is_accepted():
+    spec = build_transforms([{"normalize": {"mean": [0.5], "std": [0.25]}}, {"flatten": None}])
+    assert spec.spec() == [
+        {"type": "normalize", "per": "channel", "mean": [0.5], "std": [0.25]},
+        {"type": "flatten"},
+    ]
+    assert build_transforms([{"normalise": {"per": "global"}}]).spec()[0]["type"] == "normalize"
+
+
+def test_ambiguous_or_misspelt_entries_say_how_to_write_them():
+    with pytest.raises(DataError, match=r"transforms\[0\]: give scale's options by name, e\.g\. "
+                       r"\{scale: \{max_value: 255\}\}"):  # fmt: skip
+        build_transforms([{"scale": 255}])
+    with pytest.raises(DataError, match=r"transforms\[1\]: unknown transform 'normalizee'") as e:
+        build_transforms(["scale", {"normalizee": {}}])
+    assert "did you mean 'normalize'" in str(e.value)
+    with pytest.raises(DataError, match=r"transforms\[0\]: cannot tell the transform in"):
+        build_transforms([{"scale": {}, "flatten": {}}])
+
+
+def test_a_transform_registered_elsewhere_is_built_by_name():
+    class Clip(Transform):
+        def __init__(self, high: float = 1.0):
+            self.high = high
+
+        def __call__(self, x, y):
+            return np.minimum(x, self.high), y
+
+    with TRANSFORMS.temporarily("clip", Clip):
+        pipe = build_transforms([{"clip": {"high": 2.0}}])
+        assert pipe(np.array([1.0, 3.0]), None)[0].tolist() == [1.0, 2.0]
+        assert pipe.spec() == [{"type": "clip"}]
+    with pytest.raises(DataError, match="unknown transform 'clip'"):
+        build_transforms(["clip"])
