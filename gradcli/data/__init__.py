@@ -15,16 +15,17 @@ from .download import DatasetStatus, FileStatus, dataset_status, download, downl
 from .errors import DataError
 from .info import DatasetInfo, LoadedData
 from .loader import DataLoader
-from .paths import ENV_VAR, data_root
+from .paths import ENV_VAR, data_root, resolve_root
 from .pipeline import DataSplits, build_datasets
 from .registry import DATASETS, dataset_options, load_dataset
 from .sources import SOURCES
-from .transforms import Pipeline, Transform, build_transforms
+from .transforms import TRANSFORMS, Pipeline, Transform, build_transforms
 
 __all__ = [
     "DATASETS",
     "ENV_VAR",
     "SOURCES",
+    "TRANSFORMS",
     "DataError",
     "DataLoader",
     "DataSplits",
@@ -46,5 +47,6 @@ __all__ = [
     "download_file",
     "load_dataset",
     "random_split",
+    "resolve_root",
     "split_indices",
 ]
