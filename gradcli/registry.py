@@ -10,7 +10,7 @@ error that lists the known names and suggests the closest, never a silent defaul
 (True, ['mse'])
 >>> LOSSES.get("mes")
 Traceback (most recent call last):
-gradcli.errors.ConfigError: unknown loss 'mes' (did you mean 'mse'?); choose one of mse
+gradcli.errors.ConfigError: unknown loss 'mes'; did you mean 'mse'? (known: mse)
 
 Imports nothing but the standard library and `gradcli.errors`, so any module may use it.
 """
@@ -31,6 +31,17 @@ def did_you_mean(word: object, choices: Iterable[object]) -> str | None:
     """The choice closest to `word`, if any is close enough to be a likely typo."""
     best = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return best[0] if best else None
+
+
+def unknown_name(kind: str, name: object, names: Iterable[str], hint: str | None = None) -> str:
+    """`unknown layer 'rleu'; did you mean 'relu'? (known: linear, relu)`, the one wording
+    for every unknown component name (registry lookups and config validation alike)."""
+    names = list(names)
+    known = ", ".join(names) or "none registered"
+    hint = hint if hint is not None else did_you_mean(name, names)
+    if hint:
+        return f"unknown {kind} {str(name)!r}; did you mean {hint!r}? (known: {known})"
+    return f"unknown {kind} {str(name)!r}; choose one of {known}"
 
 
 class Registry(Generic[T]):
@@ -100,9 +111,8 @@ class Registry(Generic[T]):
         if isinstance(name, str) and name in self._aliases:
             return self._aliases[name]
         hint = did_you_mean(name, [*self._entries, *self._aliases])
-        hint = f" (did you mean {self.canonical(hint)!r}?)" if hint else ""
-        known = ", ".join(self._entries) or "none registered"
-        raise self.error(f"unknown {self.kind} {name!r}{hint}; choose one of {known}")
+        hint = self.canonical(hint) if hint else None
+        raise self.error(unknown_name(self.kind, name, self._entries, hint))
 
     def get(self, name: str) -> T:
         """The entry registered as `name`; an unknown name raises `self.error`."""

@@ -1,36 +1,50 @@
-"""Layer specs: the short YAML forms (`- relu`, `- linear: 10`, `- conv2d: {...}`).
+"""Layers in the YAML (`- relu`, `- linear: 10`, `- conv2d: {...}`): each spec holds its fields,
+its name (in `@LAYERS.register`) and how to build the module for an input shape.
 
 A tagged union picks the layer's model from its one key, so a validation error's location
-(`model.layers.0.conv2d.kernel_size`) is also its path in the YAML file.
+(`model.layers.0.conv2d.kernel_size`) is also its path in the YAML file. Adding a layer is one
+class here (see CONTRIBUTING.md).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Discriminator,
-    Field,
-    PositiveInt,
-    Tag,
-    model_serializer,
-    model_validator,
-)
+from pydantic import Field, PositiveInt, model_serializer, model_validator
 
+from gradcli import nn
+from gradcli.config.spec import Spec, SpecRegistry, tagged_union
+from gradcli.errors import ConfigError
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
+Shape = tuple[int, ...]
 Pair = PositiveInt | tuple[PositiveInt, PositiveInt]
 Pad = Annotated[int, Field(ge=0)] | tuple[int, int]
+_NDIM = {1: "flat features", 3: "(channels, height, width)"}
 
 
-class Layer(Strict):
-    kind: ClassVar[str]
+class LayerSpec(Spec):
+    """A layer. `expects = (ndim, fix)` checks the input's rank before `build` is called."""
+
     shorthand: ClassVar[str | None] = None  # the field a scalar value sets: `- linear: 10`
+    expects: ClassVar[tuple[int, str] | None] = None
+
+    def build(self, shape: Shape) -> nn.Module:
+        """The module for one sample of shape `shape` (no batch dimension)."""
+        raise NotImplementedError
+
+    def num_params(self, shape: Shape) -> int:
+        """Parameters `build(shape)` would allocate: checked before allocating. Override it in
+        layers whose size grows with the config (0 for the others)."""
+        return 0
+
+    def check_input(self, shape: Shape, where: str) -> None:
+        if self.expects is not None and len(shape) != self.expects[0]:
+            ndim, fix = self.expects
+            raise ConfigError(
+                f"{where} ({self.kind}) expects {_NDIM.get(ndim, f'{ndim} dimensions')} but its "
+                f"input has shape {shape}; {fix}"
+            )
 
     @model_validator(mode="before")
     @classmethod
@@ -51,6 +65,55 @@ class Layer(Strict):
         fields = handler(self)
         return {self.kind: fields} if fields else self.kind
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler):
+        """What the YAML holds: `{kind: fields}`, `{kind: shorthand}` or the bare `kind`."""
+        inner = handler(core_schema)
+        body = handler.resolve_ref_schema(inner)
+        forms = [dict(body)]
+        if cls.shorthand is not None:
+            forms.append(body["properties"][cls.shorthand])
+        if cls.bare_allowed():
+            forms.append({"type": "null"})
+        wrapped = {
+            "type": "object",
+            "properties": {cls.kind: forms[0] if len(forms) == 1 else {"anyOf": forms}},
+            "required": [cls.kind],
+            "additionalProperties": False,
+        }
+        body.clear()
+        body.update(
+            {"anyOf": [{"const": cls.kind}, wrapped]} if cls.bare_allowed() else wrapped,
+            title=cls.__name__,
+        )
+        return inner
+
+
+LAYERS = SpecRegistry("layer", LayerSpec)
+
+
+def _layer_tag(raw: Any) -> str | None:
+    if isinstance(raw, LayerSpec):
+        return raw.kind
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, dict) and len(raw) == 1:
+        return next(iter(raw))
+    return None
+
+
+def any_layer() -> Any:
+    """The union of every registered layer (rebuilt by the schema when LAYERS changes)."""
+    return tagged_union(LAYERS, _layer_tag)
+
+
+def _pair(v):
+    return tuple(v) if isinstance(v, (tuple, list)) else v
+
+
+def _pair2(v) -> tuple[int, int]:
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
 
 Init = Literal[
     "default", "normal", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal"
@@ -58,15 +121,36 @@ Init = Literal[
 _INIT_HELP = "Weight initialisation: default is PyTorch's; normal is N(0, 1) like randn."
 
 
-class Linear(Layer):
-    kind, shorthand = "linear", "out_features"
+def _init(layer: nn.Module, how: str) -> nn.Module:
+    if how == "normal":
+        nn.init.normal_(layer.weight, 0.0, 1.0)
+    elif how != "default":
+        getattr(nn.init, f"{how}_")(layer.weight)
+    return layer
+
+
+_FLAT = (1, "add `- flatten` before it")
+_IMAGE = (3, "put pooling before `flatten`")
+
+
+@LAYERS.register("linear")
+class Linear(LayerSpec):
+    shorthand, expects = "out_features", _FLAT
     out_features: PositiveInt = Field(description="Output features.")
     bias: bool = True
     init: Init = Field("default", description=_INIT_HELP)
 
+    def num_params(self, shape):
+        return (shape[0] + self.bias) * self.out_features
 
-class Conv2d(Layer):
-    kind, shorthand = "conv2d", "out_channels"
+    def build(self, shape):
+        return _init(nn.Linear(shape[0], self.out_features, bias=self.bias), self.init)
+
+
+@LAYERS.register("conv2d")
+class Conv2d(LayerSpec):
+    shorthand = "out_channels"
+    expects = (3, "check model.input_shape, or remove a `flatten`")
     out_channels: PositiveInt
     kernel_size: Pair
     stride: Pair = 1
@@ -76,124 +160,155 @@ class Conv2d(Layer):
     bias: bool = True
     init: Init = Field("default", description=_INIT_HELP)
 
+    def num_params(self, shape):
+        per_filter = shape[0] // self.groups * math.prod(_pair2(self.kernel_size)) + self.bias
+        return self.out_channels * per_filter
 
-class MaxPool2d(Layer):
-    kind, shorthand = "maxpool2d", "kernel_size"
+    def build(self, shape):
+        conv = nn.Conv2d(
+            shape[0], self.out_channels, _pair(self.kernel_size), _pair(self.stride),
+            _pair(self.padding), _pair(self.dilation), self.groups, self.bias,
+        )  # fmt: skip
+        return _init(conv, self.init)
+
+
+@LAYERS.register("maxpool2d")
+class MaxPool2d(LayerSpec):
+    shorthand, expects = "kernel_size", _IMAGE
     kernel_size: Pair
     stride: Pair | None = Field(None, description="Defaults to kernel_size.")
     padding: Pad = 0
     dilation: Pair = 1
     ceil_mode: bool = False
 
+    def build(self, shape):
+        return nn.MaxPool2d(
+            _pair(self.kernel_size), _pair(self.stride), _pair(self.padding),
+            _pair(self.dilation), ceil_mode=self.ceil_mode,
+        )  # fmt: skip
 
-class AvgPool2d(Layer):
-    kind, shorthand = "avgpool2d", "kernel_size"
+
+@LAYERS.register("avgpool2d")
+class AvgPool2d(LayerSpec):
+    shorthand, expects = "kernel_size", _IMAGE
     kernel_size: Pair
     stride: Pair | None = Field(None, description="Defaults to kernel_size.")
     padding: Pad = 0
     ceil_mode: bool = False
     count_include_pad: bool = True
 
+    def build(self, shape):
+        return nn.AvgPool2d(
+            _pair(self.kernel_size), _pair(self.stride), _pair(self.padding),
+            ceil_mode=self.ceil_mode, count_include_pad=self.count_include_pad,
+        )  # fmt: skip
 
-class AdaptiveAvgPool2d(Layer):
-    kind, shorthand = "adaptive_avgpool2d", "output_size"
+
+@LAYERS.register("adaptive_avgpool2d")
+class AdaptiveAvgPool2d(LayerSpec):
+    shorthand, expects = "output_size", _IMAGE
     output_size: Pair
 
+    def build(self, shape):
+        return nn.AdaptiveAvgPool2d(_pair(self.output_size))
 
-class Flatten(Layer):
-    kind, shorthand = "flatten", "start_dim"
+
+@LAYERS.register("flatten")
+class Flatten(LayerSpec):
+    shorthand = "start_dim"
     start_dim: int = 1
     end_dim: int = -1
 
+    def build(self, shape):
+        return nn.Flatten(self.start_dim, self.end_dim)
 
-class Dropout(Layer):
-    kind, shorthand = "dropout", "p"
+
+@LAYERS.register("dropout")
+class Dropout(LayerSpec):
+    shorthand = "p"
     p: float = Field(0.5, ge=0.0, lt=1.0, description="Probability of zeroing an element.")
 
+    def build(self, shape):
+        return nn.Dropout(self.p)
 
-class BatchNorm1d(Layer):
-    kind = "batchnorm1d"
+
+@LAYERS.register("batchnorm1d")
+class BatchNorm1d(LayerSpec):
+    expects = (1, "use batchnorm2d after conv layers")
     eps: float = Field(1e-5, gt=0)
     momentum: float = Field(0.1, ge=0.0, le=1.0)
     affine: bool = True
 
+    def num_params(self, shape):
+        return 2 * shape[0] if self.affine else 0
 
+    def build(self, shape):
+        return nn.BatchNorm1d(shape[0], eps=self.eps, momentum=self.momentum, affine=self.affine)
+
+
+@LAYERS.register("batchnorm2d")
 class BatchNorm2d(BatchNorm1d):
-    kind = "batchnorm2d"
+    expects = (3, "use batchnorm1d after flatten")
+
+    def build(self, shape):
+        return nn.BatchNorm2d(shape[0], eps=self.eps, momentum=self.momentum, affine=self.affine)
 
 
-class ReLU(Layer):
-    kind = "relu"
+@LAYERS.register("relu")
+class ReLU(LayerSpec):
+    def build(self, shape):
+        return nn.ReLU()
 
 
-class LeakyReLU(Layer):
-    kind, shorthand = "leaky_relu", "negative_slope"
+@LAYERS.register("leaky_relu")
+class LeakyReLU(LayerSpec):
+    shorthand = "negative_slope"
     negative_slope: float = Field(0.01, ge=0.0)
 
+    def build(self, shape):
+        return nn.LeakyReLU(self.negative_slope)
 
-class ELU(Layer):
-    kind, shorthand = "elu", "alpha"
+
+@LAYERS.register("elu")
+class ELU(LayerSpec):
+    shorthand = "alpha"
     alpha: float = Field(1.0, gt=0.0)
 
+    def build(self, shape):
+        return nn.ELU(self.alpha)
 
-class GELU(Layer):
-    kind, shorthand = "gelu", "approximate"
+
+@LAYERS.register("gelu")
+class GELU(LayerSpec):
+    shorthand = "approximate"
     approximate: Literal["none", "tanh"] = "none"
 
-
-class Sigmoid(Layer):
-    kind = "sigmoid"
-
-
-class Tanh(Layer):
-    kind = "tanh"
+    def build(self, shape):
+        return nn.GELU(self.approximate)
 
 
-class Softmax(Layer):
-    kind, shorthand = "softmax", "dim"
+@LAYERS.register("sigmoid")
+class Sigmoid(LayerSpec):
+    def build(self, shape):
+        return nn.Sigmoid()
+
+
+@LAYERS.register("tanh")
+class Tanh(LayerSpec):
+    def build(self, shape):
+        return nn.Tanh()
+
+
+@LAYERS.register("softmax")
+class Softmax(LayerSpec):
+    shorthand = "dim"
     dim: int = 1
 
+    def build(self, shape):
+        return nn.Softmax(self.dim)
 
+
+@LAYERS.register("log_softmax")
 class LogSoftmax(Softmax):
-    kind = "log_softmax"
-
-
-LAYERS: dict[str, type[Layer]] = {
-    cls.kind: cls
-    for cls in (
-        Linear, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Dropout, BatchNorm1d,
-        BatchNorm2d, ReLU, LeakyReLU, ELU, GELU, Sigmoid, Tanh, Softmax, LogSoftmax,
-    )
-}  # fmt: skip
-
-
-def _layer_tag(raw: Any) -> str | None:
-    if isinstance(raw, Layer):
-        return raw.kind
-    if isinstance(raw, str):
-        return raw
-    if isinstance(raw, dict) and len(raw) == 1:
-        return next(iter(raw))
-    return None
-
-
-AnyLayer = Annotated[
-    Annotated[Linear, Tag("linear")]
-    | Annotated[Conv2d, Tag("conv2d")]
-    | Annotated[MaxPool2d, Tag("maxpool2d")]
-    | Annotated[AvgPool2d, Tag("avgpool2d")]
-    | Annotated[AdaptiveAvgPool2d, Tag("adaptive_avgpool2d")]
-    | Annotated[Flatten, Tag("flatten")]
-    | Annotated[Dropout, Tag("dropout")]
-    | Annotated[BatchNorm1d, Tag("batchnorm1d")]
-    | Annotated[BatchNorm2d, Tag("batchnorm2d")]
-    | Annotated[ReLU, Tag("relu")]
-    | Annotated[LeakyReLU, Tag("leaky_relu")]
-    | Annotated[ELU, Tag("elu")]
-    | Annotated[GELU, Tag("gelu")]
-    | Annotated[Sigmoid, Tag("sigmoid")]
-    | Annotated[Tanh, Tag("tanh")]
-    | Annotated[Softmax, Tag("softmax")]
-    | Annotated[LogSoftmax, Tag("log_softmax")],
-    Discriminator(_layer_tag),
-]
+    def build(self, shape):
+        return nn.LogSoftmax(self.dim)

@@ -1,25 +1,33 @@
 """Read a YAML config safely, apply `--set` overrides, validate, and explain every error at once.
 
 Each error names the file, line and column, the dotted key, what was expected, and for an
-unknown key or layer a "did you mean" suggestion:
+unknown key or name a "did you mean" suggestion:
 
     configs/x.yaml:14:7: optimizer.momentum: Input should be greater than or equal to 0 (got -1)
+
+A config file is untrusted input: its size, nesting depth and expansion through YAML aliases
+are bounded, duplicate keys and non-finite numbers are refused, and any of these is a one-line
+ConfigError rather than a traceback, a hang or a machine out of memory.
 """
 
 from __future__ import annotations
 
-import difflib
+import math
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from gradcli.config.layers import LAYERS
-from gradcli.config.schema import Config
+from gradcli.config.messages import Path_, dotted, format_error
+from gradcli.config.schema import config_model
 from gradcli.errors import ConfigError
 
-Path_ = tuple  # a key path: ("model", "layers", 0, "conv2d")
+MAX_BYTES = 1_000_000  # a config is a page of text; a megabyte is not one
+MAX_NODES = 100_000  # values once aliases are expanded ("billion laughs" stops here)
+MAX_DEPTH = 64  # nesting levels
 
 
 class Source:
@@ -41,57 +49,75 @@ class Source:
         return self.name
 
 
-_TAGGED = ("loss", "optimizer", "scheduler")  # chosen by `type:`; pydantic adds the tag to locs
+def _at(node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def yaml_path(loc: Path_) -> Path_:
-    """A validation error's location as a path in the YAML file (drops the `type` tag)."""
-    if len(loc) >= 2 and loc[0] in _TAGGED:
-        return loc[:1] + loc[2:]
-    return loc
-
-
-def dotted(path: Path_) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or "(top level)"
-
-
-def _positions(node, path: Path_ = (), out=None) -> dict:
-    out = {} if out is None else out
-    out[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            _positions(value, path + (key.value,), out)
-            out[path + (key.value,)] = (key.start_mark.line + 1, key.start_mark.column + 1)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _positions(item, path + (i,), out)
-    return out
+def _positions(root, name: str) -> dict:
+    """Every key path's `(line, col)`, walking the node graph without recursion and within
+    MAX_NODES and MAX_DEPTH. Refuses duplicate keys, naming both lines."""
+    out: dict = {}
+    stack = [(root, ())]
+    for _ in range(MAX_NODES + 1):
+        if not stack:
+            return out
+        node, path = stack.pop()
+        out.setdefault(path, _at(node))
+        if len(path) > MAX_DEPTH:
+            line, col = _at(node)
+            raise ConfigError(f"{name}:{line}:{col}: nested more than {MAX_DEPTH} levels deep")
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key, value in node.value:
+                line, col = _at(key)
+                if not isinstance(key, yaml.ScalarNode):
+                    raise ConfigError(f"{name}:{line}:{col}: a key must be a plain name")
+                if key.value in seen and key.tag != "tag:yaml.org,2002:merge":
+                    raise ConfigError(
+                        f"{name}:{line}:{col}: duplicate key '{key.value}' (also on line "
+                        f"{seen[key.value]}); keep one"
+                    )
+                seen[key.value] = line
+                out[path + (key.value,)] = (line, col)
+                stack.append((value, path + (key.value,)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, path + (i,)) for i, item in enumerate(node.value))
+    raise ConfigError(
+        f"{name}: the config holds more than {MAX_NODES:,} values once its aliases (*name) "
+        "are expanded; is it a YAML bomb?"
+    )
 
 
 def parse_yaml(text: str, name: str) -> tuple[Any, Source]:
     """Safe-load YAML (no tags that build objects) and record every key's position."""
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
+        positions = _positions(node, name) if node is not None else {}
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as e:
         raise ConfigError(_yaml_error(e, text, name)) from None
-    return data, Source(name, _positions(node) if node is not None else {})
+    except RecursionError:
+        raise ConfigError(f"{name}: nested more than {MAX_DEPTH} levels deep") from None
+    finally:
+        loader.dispose()
+    return data, Source(name, positions)
 
 
 def _yaml_error(e: yaml.YAMLError, text: str, name: str) -> str:
+    if isinstance(e, yaml.reader.ReaderError):  # a control character: a binary file?
+        return f"{name}: not a YAML text file: character {e.character!r} at offset {e.position}"
     mark = getattr(e, "problem_mark", None)
-    problem = getattr(e, "problem", None) or str(e)
+    problem = " ".join(str(getattr(e, "problem", None) or e).split())
     if mark is None:
         return f"{name}: YAML syntax error: {problem}"
     lines = text.splitlines() or [""]
     line = lines[min(mark.line, len(lines) - 1)]
-    caret = " " * mark.column + "^"
+    start = max(0, mark.column - 60)  # long lines: show the part around the error
+    caret = " " * (mark.column - start) + "^"
     return (
         f"{name}:{mark.line + 1}:{mark.column + 1}: YAML syntax error: {problem}\n"
-        f"    {line}\n    {caret}"
+        f"    {line[start : start + 100]}\n    {caret}"
     )
 
 
@@ -101,8 +127,8 @@ def apply_override(data: dict, source: Source, item: str) -> None:
     if not sep or not key.strip():
         raise ConfigError(f"--set {item}: expected KEY=VALUE, e.g. --set optimizer.lr=0.05")
     try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError:
+        value = parse_yaml(raw, f"--set {item}")[0]
+    except ConfigError:
         value = raw
     parts: list = [int(p) if p.isdigit() else p for p in key.strip().split(".")]
     node = data
@@ -127,99 +153,73 @@ def _has(node, part) -> bool:
     return isinstance(node, list) and isinstance(part, int) and part < len(node)
 
 
-def _suggest(word: str, choices) -> str:
-    best = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f"; did you mean '{best[0]}'?" if best else ""
+def _non_finite(data: Any) -> list[Path_]:
+    """Paths of inf and nan numbers anywhere, dataset options included (bounded walk)."""
+    found, stack = [], [(data, ())]
+    for _ in range(MAX_NODES + 1):
+        if not stack:
+            return found
+        value, path = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            found.append(path)
+        elif isinstance(value, dict) and len(path) <= MAX_DEPTH:
+            stack.extend((v, path + (k,)) for k, v in value.items())
+        elif isinstance(value, list) and len(path) <= MAX_DEPTH:
+            stack.extend((v, path + (i,)) for i, v in enumerate(value))
+    raise ConfigError(f"the config holds more than {MAX_NODES:,} values")
 
 
-def _model_at(loc: Path_) -> type[BaseModel] | None:
-    """The schema model that owns the mapping at validation location `loc`."""
-    candidates: list = [Config]
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if part in LAYERS:
-            candidates = [LAYERS[part]]
-            continue
-        fields = [m.model_fields[part] for m in candidates if part in m.model_fields]
-        if fields:
-            candidates = [m for f in fields for m in _models_in(f.annotation)]
-        else:  # a `type` tag: the union member whose Literal holds it
-            candidates = [m for m in candidates if part in _type_tags(m)]
-    return candidates[0] if len(candidates) == 1 else None
-
-
-def _type_tags(model) -> tuple:
-    field = model.model_fields.get("type")
-    return getattr(field.annotation, "__args__", ()) if field is not None else ()
-
-
-def _models_in(annotation):
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        yield annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        yield from _models_in(arg)
-    origin = getattr(annotation, "__origin__", None)
-    if origin is not None and origin is not annotation:
-        yield from _models_in(origin)
-
-
-def _format_error(err: dict, source: Source) -> str:
-    loc = tuple(err["loc"])
-    path = yaml_path(loc)
-    where, key = source.where(path), dotted(path)
-    kind, msg, ctx = err["type"], err["msg"], err.get("ctx") or {}
-    if kind == "extra_forbidden":
-        owner = _model_at(loc[:-1])
-        fields = list(owner.model_fields) if owner is not None else []
-        msg = f"unknown key '{loc[-1]}'{_suggest(loc[-1], fields)}"
-    elif kind == "union_tag_invalid":
-        tag = ctx.get("tag")
-        if loc[-2:-1] == ("layers",):
-            msg = f"unknown layer '{tag}'{_suggest(tag, LAYERS)} (known: {', '.join(LAYERS)})"
-        else:
-            msg = f"unknown type '{tag}'{_suggest(tag, _tags(ctx))} (expected {ctx.get('expected_tags')})"  # noqa: E501
-    elif kind == "union_tag_not_found":
-        msg = (
-            "a layer is a name (`- relu`) or a one-key mapping (`- linear: 10`, "
-            "`- conv2d: {out_channels: 6, kernel_size: 5}`)"
-        )
-    elif kind == "missing":
-        msg = "required key is missing"
-    elif "input" in err and kind not in ("model_type", "dict_type"):
-        msg = f"{msg} (got {err['input']!r})"
-    return f"{where}: {key}: {msg}"
-
-
-def _tags(ctx) -> list[str]:
-    return [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
-
-
-def validate(data: Any, source: Source) -> Config:
+def validate(data: Any, source: Source):
     if not isinstance(data, dict):
         raise ConfigError(f"{source.name}: expected a mapping of keys (name, data, model, ...)")
-    try:
-        return Config.model_validate(data)
-    except ValidationError as e:
-        lines = [_format_error(err, source) for err in e.errors()]
-        noun = "error" if len(lines) == 1 else "errors"
-        raise ConfigError(f"{len(lines)} config {noun}:\n" + "\n".join(lines)) from None
+    lines = [
+        f"{source.where(p)}: {dotted(p)}: inf and nan are not allowed; give a finite number"
+        for p in sorted(_non_finite(data), key=str)
+    ]
+    if not lines:
+        try:
+            return config_model().model_validate(data)
+        except ValidationError as e:
+            lines = [format_error(err, source) for err in e.errors()]
+        except RecursionError:
+            lines = [f"{source.name}: nested too deeply"]
+    noun = "error" if len(lines) == 1 else "errors"
+    raise ConfigError(f"{len(lines)} config {noun}:\n" + "\n".join(lines))
 
 
-def load_config(path: str | Path, overrides: list[str] | tuple = ()) -> Config:
+def load_config(path: str | Path, overrides: list[str] | tuple = ()):
     """Read, override and validate a config file. Raises ConfigError listing every problem."""
+    return load_data(*read_config(path), overrides)
+
+
+def read_config(path: str | Path) -> tuple[Any, Source]:
+    """A config file's YAML data and key positions (no validation)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or /dev/zero would hang or never end
+            raise ConfigError(f"{path}: not a regular file; give a YAML config file")
+        if st.st_size > MAX_BYTES:
+            raise ConfigError(
+                f"{path}: {st.st_size:,} bytes is too big for a config (limit {MAX_BYTES:,})"
+            )
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
     except OSError as e:
         raise ConfigError(f"cannot read config {path}: {e.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(
+            f"{path}: not a UTF-8 text file (byte 0x{raw[e.start]:02x} at offset {e.start}); "
+            "give a YAML config"
+        ) from None
     data, source = parse_yaml(text, str(path))
-    return load_data(data if data is not None else {}, source, overrides)
+    return (data if data is not None else {}), source
 
 
-def load_data(data: Any, source: Source, overrides=()) -> Config:
+def load_data(data: Any, source: Source, overrides=()):
     for item in overrides:
         if not isinstance(data, dict):
             break

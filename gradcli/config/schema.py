@@ -1,190 +1,24 @@
-"""The config schema: every key with its type, range and help; unknown keys are rejected.
+"""The config schema: every key with its type, range and help; unknown keys, inf and nan are
+rejected.
 
-Layers are written the short way (`- relu`, `- linear: 10`); their specs live in `layers.py`.
-Loss, optimizer and scheduler are chosen by a `type:` key (a bare string is just the type).
+The parts that name components (layers, loss, optimizer, scheduler) are unions generated from
+the registries in `layers.py`, `losses.py`, `optimizers.py` and `schedulers.py`, so the model is
+built by `config_model()`, again whenever a registry changes. `schema.Config` is the current one.
 """
 
-from __future__ import annotations
-
 import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import (
-    BeforeValidator,
-    Field,
-    PositiveInt,
-    PrivateAttr,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, Field, PositiveInt, PrivateAttr, field_validator, model_validator
 
-from gradcli.config.layers import AnyLayer, Strict
+from gradcli.config.layers import LAYERS, any_layer
+from gradcli.config.losses import LOSSES, any_loss
+from gradcli.config.optimizers import OPTIMIZERS, any_optimizer
+from gradcli.config.schedulers import SCHEDULERS, any_scheduler
+from gradcli.config.spec import Strict
 
-
-class Model(Strict):
-    input_shape: list[PositiveInt] = Field(
-        description="Shape of one sample without the batch dimension, e.g. [1, 28, 28]."
-    )
-    layers: list[AnyLayer] = Field(min_length=1, description="The network, in order.")
-
-
-# ---- loss, optimizer, scheduler (chosen by `type:`; a bare string is just the type) ---------
-
-
-class Typed(Strict):
-    """A component chosen by its `type:` key."""
-
-
-# `loss: cross_entropy` is short for `loss: {type: cross_entropy}`
-_BareType = BeforeValidator(lambda raw: {"type": raw} if isinstance(raw, str) else raw)
-
-
-class CrossEntropy(Typed):
-    type: Literal["cross_entropy"]
-    label_smoothing: float = Field(0.0, ge=0.0, le=1.0)
-    ignore_index: int = -100
-    weight: list[float] | None = Field(None, description="Per-class weights.")
-
-
-class NLL(Typed):
-    type: Literal["nll"]
-    ignore_index: int = -100
-    weight: list[float] | None = None
-
-
-class MSE(Typed):
-    type: Literal["mse"]
-    reduction: Literal["mean", "sum"] = "mean"
-
-
-class L1(Typed):
-    type: Literal["l1"]
-    reduction: Literal["mean", "sum"] = "mean"
-
-
-class SmoothL1(Typed):
-    type: Literal["smooth_l1"]
-    beta: float = Field(1.0, ge=0.0)
-
-
-class BCEWithLogits(Typed):
-    type: Literal["bce_with_logits"]
-
-
-class BCE(Typed):
-    type: Literal["bce"]
-
-
-Loss = Annotated[
-    CrossEntropy | NLL | MSE | L1 | SmoothL1 | BCEWithLogits | BCE,
-    Field(discriminator="type"),
-    _BareType,
-]
-
-LR = Annotated[float, Field(gt=0.0, description="Learning rate (> 0).")]
-Decay = Annotated[float, Field(ge=0.0)]
-
-
-class SGD(Typed):
-    type: Literal["sgd"]
-    lr: LR
-    momentum: float = Field(0.0, ge=0.0)
-    dampening: float = 0.0
-    nesterov: bool = False
-    weight_decay: Decay = 0.0
-
-
-class Adam(Typed):
-    type: Literal["adam", "adamw"]
-    lr: LR = 1e-3
-    betas: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (
-        0.9,
-        0.999,
-    )
-    eps: float = Field(1e-8, gt=0.0)
-    weight_decay: Decay | None = Field(None, description="Default 0 (adam) or 0.01 (adamw).")
-    amsgrad: bool = False
-
-
-class RMSprop(Typed):
-    type: Literal["rmsprop"]
-    lr: LR = 1e-2
-    alpha: float = Field(0.99, ge=0.0)
-    eps: float = Field(1e-8, gt=0.0)
-    momentum: float = Field(0.0, ge=0.0)
-    centered: bool = False
-    weight_decay: Decay = 0.0
-
-
-class Adagrad(Typed):
-    type: Literal["adagrad"]
-    lr: LR = 1e-2
-    lr_decay: float = Field(0.0, ge=0.0)
-    eps: float = Field(1e-10, gt=0.0)
-    weight_decay: Decay = 0.0
-
-
-Optimizer = Annotated[SGD | Adam | RMSprop | Adagrad, Field(discriminator="type"), _BareType]
-
-
-class StepSched(Typed):
-    type: Literal["step"]
-    step_size: PositiveInt = Field(description="Epochs between decays.")
-    gamma: float = Field(0.1, gt=0.0)
-
-
-class MultiStepSched(Typed):
-    type: Literal["multistep"]
-    milestones: list[PositiveInt]
-    gamma: float = Field(0.1, gt=0.0)
-
-
-class ExponentialSched(Typed):
-    type: Literal["exponential"]
-    gamma: float = Field(gt=0.0)
-
-
-class CosineSched(Typed):
-    type: Literal["cosine"]
-    t_max: PositiveInt | None = Field(None, description="Epochs; defaults to train.epochs.")
-    eta_min: float = Field(0.0, ge=0.0)
-
-
-class WarmupSched(Typed):
-    type: Literal["linear"]
-    start_factor: float = Field(1 / 3, gt=0.0, le=1.0)
-    end_factor: float = Field(1.0, gt=0.0, le=1.0)
-    total_iters: PositiveInt = 5
-
-
-class OneCycleSched(Typed):
-    type: Literal["onecycle"]
-    max_lr: LR
-    pct_start: float = Field(0.3, gt=0.0, lt=1.0)
-    anneal_strategy: Literal["cos", "linear"] = "cos"
-    div_factor: float = Field(25.0, gt=0.0)
-    final_div_factor: float = Field(1e4, gt=0.0)
-
-
-class PlateauSched(Typed):
-    type: Literal["plateau"]
-    metric: Literal["val_loss", "val_accuracy"] = "val_loss"
-    factor: float = Field(0.1, gt=0.0, lt=1.0)
-    patience: int = Field(10, ge=0)
-    threshold: float = Field(1e-4, ge=0.0)
-    cooldown: int = Field(0, ge=0)
-    min_lr: float = Field(0.0, ge=0.0)
-
-
-Scheduler = Annotated[
-    StepSched | MultiStepSched | ExponentialSched | CosineSched | WarmupSched | OneCycleSched
-    | PlateauSched,
-    Field(discriminator="type"),
-    _BareType,
-]  # fmt: skip
-
-# ---- data, train, output ---------------------------------------------------------------------
-
+REGISTRIES = (LAYERS, LOSSES, OPTIMIZERS, SCHEDULERS)
+NAME_MAX = 100  # it names a folder: well under the usual 255-byte limit, with room for suffixes
 Metric = Literal["val_loss", "val_accuracy", "train_loss"]
 
 
@@ -226,7 +60,7 @@ class Checkpoint(Strict):
 
 
 class Train(Strict):
-    epochs: PositiveInt | None = 1
+    epochs: PositiveInt | None = Field(1, description="null: run for train.steps instead.")
     steps: PositiveInt | None = Field(None, description="Stop after this many steps.")
     grad_clip: GradClip | None = None
     early_stopping: EarlyStopping | None = None
@@ -234,41 +68,86 @@ class Train(Strict):
     log_every_steps: PositiveInt = 50
     val_every_epochs: PositiveInt = 1
 
+    @model_validator(mode="after")
+    def _length(self):
+        if self.epochs is None and self.steps is None:
+            raise ValueError("give train.epochs or train.steps: without either the run never ends")
+        return self
+
 
 class Output(Strict):
     runs_dir: str = "runs"
 
 
-class Config(Strict):
-    """A whole run."""
+def _check_name(cls, v: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", v):
+        raise ValueError("use letters, digits, '.', '_' and '-' (it names a folder)")
+    return v
 
-    name: str = Field(description="Run name: the folder under runs/.")
-    seed: int = 0
-    device: str = Field("cpu", description="cpu, cuda, cuda:N or auto.")
-    dtype: Literal["float32", "float64"] = "float32"
-    data: Data
-    model: Model
-    loss: Loss = Field(default_factory=lambda: CrossEntropy(type="cross_entropy"))
-    optimizer: Optimizer
-    scheduler: Scheduler | None = None
-    train: Train = Field(default_factory=Train)
-    output: Output = Field(default_factory=Output)
-    _source: Any = PrivateAttr(None)  # load.Source: where each key came from, for errors
 
-    def where(self, *path) -> str:
-        """`file:line:col` of a key, for errors found after validation."""
-        return self._source.where(path) if self._source is not None else "config"
+def _check_device(cls, v: str) -> str:
+    if not re.fullmatch(r"cpu|auto|cuda(:\d+)?", v.strip().lower()):
+        raise ValueError("expected 'cpu', 'cuda', 'cuda:N' or 'auto'")
+    return v.strip().lower()
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", v):
-            raise ValueError("use letters, digits, '.', '_' and '-' (it names a folder)")
-        return v
 
-    @field_validator("device")
-    @classmethod
-    def _device(cls, v: str) -> str:
-        if not re.fullmatch(r"cpu|auto|cuda(:\d+)?", v.strip().lower()):
-            raise ValueError("expected 'cpu', 'cuda', 'cuda:N' or 'auto'")
-        return v.strip().lower()
+def _make_config() -> type[BaseModel]:
+    """The config models over the registries as they are now."""
+    AnyLayer, AnyLoss = any_layer(), any_loss()
+    AnyOptimizer, AnyScheduler = any_optimizer(), any_scheduler()
+    # specs that nest other components (a sequential scheduler) name these unions
+    unions = dict(AnyLayer=AnyLayer, AnyLoss=AnyLoss, AnyOptimizer=AnyOptimizer)
+    unions["AnyScheduler"] = AnyScheduler
+    for registry in REGISTRIES:
+        for _, spec in registry.items():
+            if any(u in str(a) for a in spec.__annotations__.values() for u in unions):
+                spec.model_rebuild(force=True, _types_namespace=unions)
+
+    class Model(Strict):
+        input_shape: list[PositiveInt] = Field(
+            min_length=1,
+            description="Shape of one sample without the batch dimension, e.g. [1, 28, 28].",
+        )
+        layers: list[AnyLayer] = Field(min_length=1, description="The network, in order.")
+
+    class Config(Strict):
+        """A whole run."""
+
+        name: str = Field(max_length=NAME_MAX, description="Run name: the folder under runs/.")
+        seed: int = Field(0, ge=0, le=2**32 - 1)
+        device: str = Field("cpu", description="cpu, cuda, cuda:N or auto.")
+        dtype: Literal["float32", "float64"] = "float32"
+        data: Data
+        model: Model
+        loss: AnyLoss = Field(default_factory=lambda: LOSSES.get("cross_entropy")())
+        optimizer: AnyOptimizer
+        scheduler: AnyScheduler | None = None
+        train: Train = Field(default_factory=Train)
+        output: Output = Field(default_factory=Output)
+        _source: Any = PrivateAttr(None)  # load.Source: where each key came from, for errors
+
+        def where(self, *path) -> str:
+            """`file:line:col` of a key, for errors found after validation."""
+            return self._source.where(path) if self._source is not None else "config"
+
+        _name = field_validator("name")(_check_name)
+        _device = field_validator("device")(_check_device)
+
+    return Config
+
+
+_built: dict[str, Any] = {}
+
+
+def config_model() -> type[BaseModel]:
+    """The `Config` model for the components registered now (cached until a registry changes)."""
+    key = tuple(r.version for r in REGISTRIES)
+    if _built.get("key") != key:
+        _built["model"], _built["key"] = _make_config(), key
+    return _built["model"]
+
+
+def __getattr__(name: str):
+    if name == "Config":  # `from gradcli.config.schema import Config`: the current model
+        return config_model()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

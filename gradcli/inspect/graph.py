@@ -16,8 +16,6 @@ from gradcli.config import schema as S
 from gradcli.config.build import build_loss, build_model
 from gradcli.errors import AutogradError, ConfigError, GradcliError
 
-CLASS_INDEX_LOSSES = ("cross_entropy", "nll")  # their targets are int64 class indices
-
 
 @dataclass
 class Node:
@@ -82,7 +80,7 @@ def trace_graph(config: S.Config, batch_size: int | None = None, state=None) -> 
         for h in handles:
             h.remove()
     try:
-        loss = loss_fn(out, _dummy_target(config.loss.type, out))
+        loss = loss_fn(out, _dummy_target(config.loss, out))
     except (GradcliError, ValueError) as e:
         raise ConfigError(
             f"{config.where('loss')}: loss ({config.loss.type}) cannot take the model's output "
@@ -93,8 +91,8 @@ def trace_graph(config: S.Config, batch_size: int | None = None, state=None) -> 
     return walk(loss, dict(_param_names(model)), layers)
 
 
-def _dummy_target(loss: str, out: gradcli.Tensor) -> gradcli.Tensor:
-    if loss in CLASS_INDEX_LOSSES:  # (N, C, d1, ...) logits take (N, d1, ...) class indices
+def _dummy_target(loss, out: gradcli.Tensor) -> gradcli.Tensor:
+    if loss.class_targets:  # (N, C, d1, ...) logits take (N, d1, ...) class indices
         return gradcli.zeros(out.shape[0], *out.shape[2:], dtype=gradcli.int64)
     return gradcli.zeros(*out.shape, dtype=out.dtype)
 

@@ -45,7 +45,7 @@ def check_outputs(config, model, info) -> None:
         out_shape = tuple(model(gradcli.zeros(1, *config.model.input_shape)).shape[1:])
         model.train()
     where = config.where("model", "layers", len(config.model.layers) - 1)
-    if info.num_classes and config.loss.type in ("cross_entropy", "nll"):
+    if info.num_classes and config.loss.class_targets:
         if out_shape != (info.num_classes,):
             raise ConfigError(
                 f"{where}: the model outputs shape {list(out_shape)} but dataset '{info.name}' "

@@ -23,8 +23,8 @@ def test_unknown_name_is_typed_error_with_suggestion_and_choices():
     reg.register("cifar10", 2)
     with pytest.raises(
         DataError,
-        match=r"unknown dataset 'mnsit' \(did you mean 'mnist'\?\); "
-        r"choose one of mnist, cifar10$",
+        match=r"unknown dataset 'mnsit'; did you mean 'mnist'\? "
+        r"\(known: mnist, cifar10\)$",
     ):
         reg.get("mnsit")
     with pytest.raises(ConfigError, match="unknown layer 'x'; choose one of none registered"):

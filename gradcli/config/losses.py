@@ -1,0 +1,96 @@
+"""Losses in the YAML (`loss: cross_entropy`, `loss: {type: mse, reduction: sum}`): each spec
+holds its fields, its name and how to build the module. A loss also says what targets it takes,
+so the checks before training and inspect-graph ask the loss rather than test names.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+import gradcli
+from gradcli import nn
+from gradcli.config.spec import SpecRegistry, Typed, tagged_union
+
+
+class LossSpec(Typed):
+    """`class_targets`: the targets are int64 class indices (N, d1, ...) for logits
+    (N, C, d1, ...), and the model's last layer must have one output per class. Otherwise the
+    targets have the output's shape and dtype."""
+
+    class_targets: ClassVar[bool] = False
+
+    def build(self, device=None) -> nn.Module:
+        raise NotImplementedError
+
+
+LOSSES = SpecRegistry("loss", LossSpec)
+
+
+def any_loss():
+    return tagged_union(LOSSES)
+
+
+def _weight(weight: list[float] | None, device):
+    return gradcli.tensor(weight, device=device) if weight is not None else None
+
+
+@LOSSES.register("cross_entropy")
+class CrossEntropy(LossSpec):
+    class_targets = True
+    label_smoothing: float = Field(0.0, ge=0.0, le=1.0)
+    ignore_index: int = -100
+    weight: list[float] | None = Field(None, description="Per-class weights.")
+
+    def build(self, device=None):
+        return nn.CrossEntropyLoss(
+            _weight(self.weight, device), ignore_index=self.ignore_index,
+            label_smoothing=self.label_smoothing,
+        )  # fmt: skip
+
+
+@LOSSES.register("nll")
+class NLL(LossSpec):
+    class_targets = True
+    ignore_index: int = -100
+    weight: list[float] | None = None
+
+    def build(self, device=None):
+        return nn.NLLLoss(_weight(self.weight, device), ignore_index=self.ignore_index)
+
+
+@LOSSES.register("mse")
+class MSE(LossSpec):
+    reduction: Literal["mean", "sum"] = "mean"
+
+    def build(self, device=None):
+        return nn.MSELoss(reduction=self.reduction)
+
+
+@LOSSES.register("l1")
+class L1(LossSpec):
+    reduction: Literal["mean", "sum"] = "mean"
+
+    def build(self, device=None):
+        return nn.L1Loss(reduction=self.reduction)
+
+
+@LOSSES.register("smooth_l1")
+class SmoothL1(LossSpec):
+    beta: float = Field(1.0, ge=0.0)
+
+    def build(self, device=None):
+        return nn.SmoothL1Loss(beta=self.beta)
+
+
+@LOSSES.register("bce_with_logits")
+class BCEWithLogits(LossSpec):
+    def build(self, device=None):
+        return nn.BCEWithLogitsLoss()
+
+
+@LOSSES.register("bce")
+class BCE(LossSpec):
+    def build(self, device=None):
+        return nn.BCELoss()
