@@ -96,8 +96,9 @@ def build_datasets(
             val = Subset(full, val_idx)
     if "test" in wanted:
         xt, yt, test_info = load_dataset(name, root, "test", **(options or {}))
-        info = info or test_info
-        pipe = pipe or build_transforms(transforms, num_classes=info.num_classes)
+        if info is None:  # test only: nothing fitted here, the transforms come ready-fitted
+            info = test_info
+            pipe = build_transforms(transforms, num_classes=info.num_classes)
         test_ds = TensorDataset(*pipe(xt, yt))
         if x is None:
             x, y = test_ds.arrays
