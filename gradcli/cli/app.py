@@ -74,12 +74,14 @@ def _one_line(text: str) -> str:
 def describe(e: Exception) -> tuple[str, int]:
     """The message and exit code for an error that reached the top.
 
-    gradcli's own errors are already worded for the user (a config error may list several
-    problems, one per line); anything else is a bug or an environment problem, said in one line
-    with a pointer to --debug.
+    gradcli's own errors are already worded for the user: a config error may list several
+    problems, one per line, and any other is kept whole on one line. Anything else is a bug or
+    an environment problem, said in one short line with a pointer to --debug.
     """
+    if isinstance(e, ConfigError):
+        return str(e), 2
     if isinstance(e, GradcliError):
-        return str(e), 2 if isinstance(e, ConfigError) else 1
+        return " ".join(str(e).split()), 1
     if isinstance(e, MemoryError):
         detail = f" ({_one_line(str(e))})" if str(e) else ""
         what = f"out of memory{detail}; use a smaller dataset, model or batch size"

@@ -9,7 +9,7 @@ import pytest
 from gradcli import __version__
 from gradcli.cli import app as cli_app
 from gradcli.cli import config_cmd
-from gradcli.errors import ConfigError, DataError, DeviceError
+from gradcli.errors import CheckpointError, ConfigError, DataError, DeviceError
 
 HINT = "(rerun with --debug for the traceback)"
 
@@ -80,6 +80,10 @@ def test_gradcli_errors_keep_their_wording_and_code(failing):
     assert failing(ConfigError(listing)) == (2, "", f"error: {listing}\n")
     assert failing(DataError("data/x.npz: not an npz file")) == (
         1, "", "error: data/x.npz: not an npz file\n"
+    )  # fmt: skip
+    mismatch = CheckpointError("a.safetensors: cannot load it:\n\tsize mismatch for 1.weight")
+    assert failing(mismatch) == (
+        1, "", "error: a.safetensors: cannot load it: size mismatch for 1.weight\n"
     )  # fmt: skip
 
 
