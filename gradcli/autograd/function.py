@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from gradcli.autograd import grad_mode
-from gradcli.autograd import tensor as _tensor  # Tensor is used at call time only
+from gradcli.autograd import tensor as _tensor
 from gradcli.errors import AutogradError, ShapeError
 
 _SHAPE_WORDS = re.compile(r"shape|broadcast|dimension|size|axis", re.IGNORECASE)
@@ -71,9 +71,6 @@ class Function:
                         "place, or do the operation out of place."
                     )
         return self._saved
-
-    def release(self):
-        self._saved = None
 
     @classmethod
     def apply(cls, *inputs, **params):

@@ -6,14 +6,15 @@ import weakref
 
 import numpy as np
 
-from gradcli import dtypes
 from gradcli.autograd import grad_mode
 from gradcli.autograd.engine import run_backward
 from gradcli.autograd.function import AccumulateGrad, RemovableHandle
 from gradcli.autograd.printing import format_tensor
+from gradcli.autograd.tensor_convert import TensorConvert, _from_data
 from gradcli.autograd.tensor_math import TensorMath
-from gradcli.backend import CPU, as_array, device, device_of, get_array_module, to_device
+from gradcli.backend import as_array, get_array_module
 from gradcli.errors import AutogradError, ShapeError
+from gradcli.ops.indexing import SetItem, convert_key
 
 
 class Size(tuple):
@@ -26,7 +27,7 @@ class Size(tuple):
         return int(np.prod(self, dtype=np.int64))
 
 
-class Tensor(TensorMath):
+class Tensor(TensorMath, TensorConvert):
     __slots__ = (
         "_data", "_requires_grad", "grad", "grad_fn", "_vc", "_acc", "_hooks", "_retains_grad",
         "__weakref__",
@@ -216,10 +217,8 @@ class Tensor(TensorMath):
         self._requires_grad = True
 
     def __setitem__(self, key, value):
-        from gradcli.ops.shape import SetItem, _convert_key
-
         value = value if isinstance(value, Tensor) else self._lift(value)
-        key = _convert_key(key)
+        key = convert_key(key)
         self._check_inplace()
         if grad_mode._state.enabled and (self._requires_grad or value._requires_grad):
             old = Tensor._make(self._data.copy(), self._requires_grad, self.grad_fn)
@@ -231,7 +230,7 @@ class Tensor(TensorMath):
             self._data[key] = value._data
         self._vc[0] += 1
 
-    # ---- shape, dtype, device ----------------------------------------------------------------
+    # ---- shape (dtype, device and conversions: see tensor_convert.py) -----------------------
 
     @property
     def shape(self) -> Size:
@@ -252,102 +251,7 @@ class Tensor(TensorMath):
     def numel(self) -> int:
         return int(self._data.size)
 
-    def element_size(self) -> int:
-        return self._data.itemsize
-
-    @property
-    def dtype(self) -> dtypes.dtype:
-        return dtypes.from_numpy_dtype(self._data.dtype)
-
-    @property
-    def device(self) -> device:
-        return device_of(self._data)
-
-    @property
-    def is_cuda(self) -> bool:
-        return self.device.type == "cuda"
-
-    def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
-
-    def to(self, *args, **kwargs) -> Tensor:
-        """`to(dtype)`, `to(device)`, `to(device, dtype)` or `to(other_tensor)`."""
-        dt = kwargs.get("dtype")
-        dev = kwargs.get("device")
-        for a in args:
-            if isinstance(a, Tensor):
-                dt, dev = a._data.dtype, a.device
-            elif isinstance(a, (dtypes.dtype, np.dtype, type)):
-                dt = a
-            else:
-                dev = a
-        npdt = dtypes.to_numpy_dtype(dt) if dt is not None else None
-        dev = device(dev) if dev is not None else None
-        if npdt == self._data.dtype:
-            npdt = None
-        if dev is not None and dev == self.device:
-            dev = None
-        if npdt is None and dev is None:
-            return self
-        from gradcli.ops.shape import ToCopy
-
-        return ToCopy.apply(self, dtype=npdt, device=dev)
-
-    def cpu(self) -> Tensor:
-        return self.to(CPU)
-
-    def cuda(self, device_index=None) -> Tensor:
-        return self.to(device("cuda", device_index))
-
-    def float(self) -> Tensor:
-        return self.to(dtypes.float32)
-
-    def double(self) -> Tensor:
-        return self.to(dtypes.float64)
-
-    def half(self) -> Tensor:
-        return self.to(dtypes.float16)
-
-    def long(self) -> Tensor:
-        return self.to(dtypes.int64)
-
-    def int(self) -> Tensor:
-        return self.to(dtypes.int32)
-
-    def bool(self) -> Tensor:
-        return self.to(dtypes.bool_)
-
-    def type_as(self, other: Tensor) -> Tensor:
-        return self.to(other._data.dtype)
-
-    # ---- conversion to Python and NumPy ------------------------------------------------------
-
-    def item(self):
-        if self._data.size != 1:
-            raise ValueError(
-                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
-            )
-        return self._data.item()
-
-    def tolist(self):
-        return to_device(self._data, CPU).tolist()
-
-    def numpy(self) -> np.ndarray:
-        if self._requires_grad:
-            raise AutogradError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
-                "instead."
-            )
-        if self.device.type != "cpu":
-            raise AutogradError(
-                f"can't convert {self.device} tensor to numpy. Use Tensor.cpu() to copy the "
-                "tensor to host memory first."
-            )
-        return self._data
-
-    def __array__(self, dtype=None, copy=None):
-        a = self.numpy()
-        return a.astype(dtype) if dtype is not None else a
+    # ---- Python protocols ----------------------------------------------------------------------
 
     def __repr__(self):
         return format_tensor(self)
@@ -370,17 +274,6 @@ class Tensor(TensorMath):
             )
         return bool(self._data.item())
 
-    def __float__(self):
-        return float(self.item())
-
-    def __int__(self):
-        return int(self.item())
-
-    def __index__(self):
-        if self._data.dtype.kind not in "iu":
-            raise TypeError("only integer tensors of a single element can be used as an index")
-        return int(self.item())
-
     __hash__ = object.__hash__
 
     def __reduce__(self):
@@ -397,27 +290,3 @@ class Tensor(TensorMath):
             new.grad = Tensor._make(self.grad._data.copy())
         memo[id(self)] = new
         return new
-
-
-def _from_data(data, dtype=None, device_=None):
-    """A fresh array from Python data, NumPy/CuPy arrays or Tensors, with PyTorch's defaults."""
-    npdt = dtypes.to_numpy_dtype(dtype) if dtype is not None else None
-    fresh = False
-    if isinstance(data, Tensor):
-        array = data._data
-    elif hasattr(data, "__array_interface__") or hasattr(data, "__cuda_array_interface__"):
-        array = data  # keeps its dtype, as in PyTorch
-    else:
-        array, fresh = np.asarray(data), True
-        if npdt is None and array.dtype.kind == "f":
-            array = array.astype(dtypes.default_float.np)
-        elif npdt is None and array.dtype.kind in "iu":
-            array = array.astype(np.int64)
-        if array.dtype.kind not in "fiub":
-            raise TypeError(f"tensor: cannot build a tensor from {type(data).__name__} data")
-    if device_ is not None:
-        moved = to_device(array, device(device_))
-        fresh, array = fresh or moved is not array, moved
-    if npdt is not None and array.dtype != npdt:
-        array, fresh = array.astype(npdt), True
-    return array if fresh else array.copy()

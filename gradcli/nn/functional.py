@@ -6,17 +6,21 @@
 from __future__ import annotations
 
 from gradcli import ops as _ops
-from gradcli.ops.conv import conv2d, pad
+from gradcli.ops.activation import elu, gelu, leaky_relu
+from gradcli.ops.conv import conv2d
+from gradcli.ops.cross_entropy import cross_entropy, nll_loss
+from gradcli.ops.dropout import dropout
+from gradcli.ops.indexing import one_hot
+from gradcli.ops.linalg import linear
 from gradcli.ops.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
-    cross_entropy,
     l1_loss,
     mse_loss,
-    nll_loss,
     smooth_l1_loss,
 )
-from gradcli.ops.nn_ops import batch_norm, dropout, elu, gelu, leaky_relu, linear, one_hot
+from gradcli.ops.normalization import batch_norm
+from gradcli.ops.padding import pad
 from gradcli.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 __all__ = [

@@ -9,7 +9,7 @@ from gradcli.nn._checks import expect_size
 from gradcli.nn.module import Module
 from gradcli.nn.parameter import Parameter
 from gradcli.ops import flatten
-from gradcli.ops.nn_ops import linear
+from gradcli.ops.linalg import linear
 
 
 class Identity(Module):

@@ -1,6 +1,10 @@
-"""Every differentiable operation, grouped by family; each module pairs forward and backward."""
+"""Every differentiable operation, grouped by family; each module pairs forward and backward.
 
-import gradcli.autograd.tensor  # the Tensor class must exist before any op module loads
+`gradcli.*` and Tensor's methods use the ops exported here; `gradcli.nn.functional` imports the
+layer and loss ops (conv, pool, padding, normalization, dropout, loss, cross_entropy) from their
+modules.
+"""
+
 from gradcli.ops.activation import log_softmax, relu, sigmoid, softmax, tanh
 from gradcli.ops.arithmetic import (
     abs,
@@ -20,6 +24,7 @@ from gradcli.ops.arithmetic import (
     sub,
     where,
 )
+from gradcli.ops.indexing import index
 from gradcli.ops.linalg import matmul, mm
 from gradcli.ops.reduce import argmax, argmin, max, mean, min, std, sum, var
 from gradcli.ops.shape import (
@@ -27,7 +32,6 @@ from gradcli.ops.shape import (
     clone,
     expand,
     flatten,
-    index,
     permute,
     reshape,
     squeeze,

@@ -119,11 +119,3 @@ def promote(*tensors):
             return tensors
     dt = result_type(*tensors)
     return tuple(t if t._data.dtype == dt else t.to(dt) for t in tensors)
-
-
-def check_ndim(op: str, t, ndim: int, what: str, hint: str = ""):
-    if t._data.ndim != ndim:
-        raise ShapeError(
-            f"{op}: expected a {ndim}-D input ({what}) but got shape {tuple(t._data.shape)}"
-            + (f"; {hint}" if hint else "")
-        )

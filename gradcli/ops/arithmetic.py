@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from gradcli import dtypes
+from gradcli.autograd import tensor as _tensor
 from gradcli.autograd.function import Function
 from gradcli.backend import get_array_module
 from gradcli.ops._util import lift, promote, sum_to, to_float
@@ -21,6 +22,10 @@ class Add(Function):
         return (sum_to(g, sa) if na else None), (sum_to(g, sb) if nb else None)
 
 
+def add(a, b):
+    return Add.apply(*promote(a, lift(b, a)))
+
+
 class Sub(Function):
     def forward(self, a, b):
         self.shapes = a.shape, b.shape
@@ -30,6 +35,10 @@ class Sub(Function):
         sa, sb = self.shapes
         na, nb = self.needs_input_grad
         return (sum_to(g, sa) if na else None), (sum_to(-g, sb) if nb else None)
+
+
+def sub(a, b):
+    return Sub.apply(*promote(a, lift(b, a)))
 
 
 class Mul(Function):
@@ -47,6 +56,10 @@ class Mul(Function):
         return ga, gb
 
 
+def mul(a, b):
+    return Mul.apply(*promote(a, lift(b, a)))
+
+
 class Div(Function):
     def forward(self, a, b):
         self.shapes = a.shape, b.shape
@@ -59,6 +72,14 @@ class Div(Function):
         ga = sum_to(g / b, self.shapes[0]) if na else None
         gb = sum_to(-g * a / (b * b), self.shapes[1]) if nb else None
         return ga, gb
+
+
+def div(a, b):
+    a, b = promote(a, lift(b, a))
+    if a._data.dtype.kind != "f":
+        # true division of integers gives the default float dtype, not float64
+        a, b = a.to(dtypes.default_float), b.to(dtypes.default_float)
+    return Div.apply(a, b)
 
 
 class Pow(Function):
@@ -109,12 +130,26 @@ class PowTensor(Function):
         return ga, gb
 
 
+def pow(a, b):
+    if isinstance(b, (int, float)) and not isinstance(b, bool):
+        if isinstance(b, float):
+            b = float(b)  # np.float64 is a float; as a NumPy scalar it would promote to float64
+            if a._data.dtype.kind != "f":
+                a = a.to(dtypes.default_float)
+        return Pow.apply(a, p=b)
+    return PowTensor.apply(*promote(a, lift(b, a)))
+
+
 class Neg(Function):
     def forward(self, x):
         return -x
 
     def backward(self, g):
         return -g
+
+
+def neg(x):
+    return Neg.apply(x)
 
 
 class Abs(Function):
@@ -125,6 +160,10 @@ class Abs(Function):
     def backward(self, g):
         (x,) = self.saved_tensors
         return g * get_array_module(x).sign(x)
+
+
+def abs(x):
+    return Abs.apply(x)
 
 
 class Exp(Function):
@@ -138,6 +177,10 @@ class Exp(Function):
         return g * out
 
 
+def exp(x):
+    return Exp.apply(to_float(x))
+
+
 class Log(Function):
     def forward(self, x):
         self.save_for_backward(x)
@@ -146,6 +189,10 @@ class Log(Function):
     def backward(self, g):
         (x,) = self.saved_tensors
         return g / x
+
+
+def log(x):
+    return Log.apply(to_float(x))
 
 
 class Sqrt(Function):
@@ -159,6 +206,10 @@ class Sqrt(Function):
         return g / (out + out)
 
 
+def sqrt(x):
+    return Sqrt.apply(to_float(x))
+
+
 class Sin(Function):
     def forward(self, x):
         self.save_for_backward(x)
@@ -167,6 +218,10 @@ class Sin(Function):
     def backward(self, g):
         (x,) = self.saved_tensors
         return g * get_array_module(x).cos(x)
+
+
+def sin(x):
+    return Sin.apply(to_float(x))
 
 
 class Cos(Function):
@@ -179,6 +234,10 @@ class Cos(Function):
         return -g * get_array_module(x).sin(x)
 
 
+def cos(x):
+    return Cos.apply(to_float(x))
+
+
 class Maximum(Function):
     def forward(self, a, b):
         self.shapes = a.shape, b.shape
@@ -189,6 +248,10 @@ class Maximum(Function):
         return _split_ties(self, g, flip=False)
 
 
+def maximum(a, b):
+    return Maximum.apply(*promote(a, lift(b, a)))
+
+
 class Minimum(Function):
     def forward(self, a, b):
         self.shapes = a.shape, b.shape
@@ -197,6 +260,10 @@ class Minimum(Function):
 
     def backward(self, g):
         return _split_ties(self, g, flip=True)
+
+
+def minimum(a, b):
+    return Minimum.apply(*promote(a, lift(b, a)))
 
 
 def _split_ties(fn, g, flip):
@@ -230,6 +297,14 @@ class Clamp(Function):
         return g * keep
 
 
+def clamp(x, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+    if x._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        x = x.to(dtypes.default_float)  # as PyTorch: int.clamp(min=0.5) is float32
+    return Clamp.apply(x, lo=min, hi=max)
+
+
 class Where(Function):
     def forward(self, a, b, cond):
         self.shapes = a.shape, b.shape
@@ -246,87 +321,9 @@ class Where(Function):
         return ga, gb
 
 
-# ---- functional forms on Tensors -------------------------------------------------------------
-
-
-def add(a, b):
-    return Add.apply(*promote(a, lift(b, a)))
-
-
-def sub(a, b):
-    return Sub.apply(*promote(a, lift(b, a)))
-
-
-def mul(a, b):
-    return Mul.apply(*promote(a, lift(b, a)))
-
-
-def div(a, b):
-    a, b = promote(a, lift(b, a))
-    if a._data.dtype.kind != "f":
-        # true division of integers gives the default float dtype, not float64
-        a, b = a.to(dtypes.default_float), b.to(dtypes.default_float)
-    return Div.apply(a, b)
-
-
-def pow(a, b):
-    if isinstance(b, (int, float)) and not isinstance(b, bool):
-        if isinstance(b, float):
-            b = float(b)  # np.float64 is a float; as a NumPy scalar it would promote to float64
-            if a._data.dtype.kind != "f":
-                a = a.to(dtypes.default_float)
-        return Pow.apply(a, p=b)
-    return PowTensor.apply(*promote(a, lift(b, a)))
-
-
-def neg(x):
-    return Neg.apply(x)
-
-
-def abs(x):
-    return Abs.apply(x)
-
-
-def exp(x):
-    return Exp.apply(to_float(x))
-
-
-def log(x):
-    return Log.apply(to_float(x))
-
-
-def sqrt(x):
-    return Sqrt.apply(to_float(x))
-
-
-def sin(x):
-    return Sin.apply(to_float(x))
-
-
-def cos(x):
-    return Cos.apply(to_float(x))
-
-
-def maximum(a, b):
-    return Maximum.apply(*promote(a, lift(b, a)))
-
-
-def minimum(a, b):
-    return Minimum.apply(*promote(a, lift(b, a)))
-
-
-def clamp(x, min=None, max=None):
-    if min is None and max is None:
-        raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
-    if x._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
-        x = x.to(dtypes.default_float)  # as PyTorch: int.clamp(min=0.5) is float32
-    return Clamp.apply(x, lo=min, hi=max)
-
-
 def where(cond, a, b):
     """Elements of `a` where `cond` is true, else of `b` (a or b may be Python scalars)."""
-    from gradcli.autograd.tensor import Tensor
-
+    Tensor = _tensor.Tensor
     if not isinstance(cond, Tensor):
         cond = Tensor._make(get_array_module(cond).asarray(cond))
     # with two Python scalars the condition decides: where(c, 1.0, 0.0) is float32

@@ -1,4 +1,4 @@
-"""Matrix products."""
+"""Matrix products: matmul/mm (NumPy's broadcasting rules) and linear (one fused node)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 
 from gradcli.autograd.function import Function
 from gradcli.errors import ShapeError
+from gradcli.ops._checks import check_same_kind
 from gradcli.ops._util import promote, sum_to
 
 
@@ -43,6 +44,21 @@ class MatMul(Function):
         return len(self.shapes[0]), len(self.shapes[1])
 
 
+def matmul(a, b):
+    _check("matmul", a, b)
+    return MatMul.apply(*promote(a, b))
+
+
+def mm(a, b):
+    if a._data.ndim != 2 or b._data.ndim != 2:
+        raise ShapeError(
+            f"mm: expected 2-D matrices, got shapes {tuple(a._data.shape)} and "
+            f"{tuple(b._data.shape)}; use matmul (@) for batches or vectors"
+        )
+    _check("mm", a, b)
+    return MatMul.apply(*promote(a, b))
+
+
 def _check(op, a, b):
     sa, sb = a._data.shape, b._data.shape
     if a._data.ndim == 0 or b._data.ndim == 0:
@@ -62,16 +78,48 @@ def _check(op, a, b):
         ) from None
 
 
-def matmul(a, b):
-    _check("matmul", a, b)
-    return MatMul.apply(*promote(a, b))
+class Linear(Function):
+    """`x @ W.T + b` with one matmul; any leading dims of x are folded into the batch."""
+
+    def name(self):
+        return "AddmmBackward0" if self.has_bias else "MmBackward0"
+
+    def forward(self, x, w, b=None):
+        self.has_bias = b is not None
+        self.x_shape = x.shape
+        x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+        nx, nw = self.needs_input_grad[0], self.needs_input_grad[1]
+        self.save_for_backward(x2 if nw else None, w if nx else None)
+        out = x2 @ w.T
+        if b is not None:
+            out += b  # in place: the matmul result is a fresh array
+        return out.reshape(*x.shape[:-1], w.shape[0]) if x.ndim != 2 else out
+
+    def backward(self, g):
+        x2, w = self.saved_tensors
+        g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
+        gx = (g2 @ w).reshape(self.x_shape) if w is not None else None
+        gw = g2.T @ x2 if x2 is not None else None
+        if not self.has_bias:
+            return gx, gw
+        gb = g2.sum(axis=0) if self.needs_input_grad[2] else None
+        return gx, gw, gb
 
 
-def mm(a, b):
-    if a._data.ndim != 2 or b._data.ndim != 2:
+def linear(x, weight, bias=None):
+    """`x @ weight.T + bias`: x (..., in), weight (out, in), bias (out,)."""
+    if weight._data.ndim != 2 or x._data.ndim == 0:
         raise ShapeError(
-            f"mm: expected 2-D matrices, got shapes {tuple(a._data.shape)} and "
-            f"{tuple(b._data.shape)}; use matmul (@) for batches or vectors"
+            f"linear: expected an input with at least 1 dim and a 2-D weight, got input shape "
+            f"{tuple(x.shape)} and weight shape {tuple(weight.shape)}"
         )
-    _check("mm", a, b)
-    return MatMul.apply(*promote(a, b))
+    if x._data.shape[-1] != weight._data.shape[1]:
+        raise ShapeError(
+            f"linear: input has {x._data.shape[-1]} features but weight expects "
+            f"{weight._data.shape[1]} (input shape {tuple(x.shape)}, weight shape "
+            f"{tuple(weight.shape)})"
+        )
+    check_same_kind("linear", (x, weight, bias))
+    if bias is None:
+        return Linear.apply(x, weight)
+    return Linear.apply(x, weight, bias)

@@ -17,7 +17,8 @@ import numpy as np
 from gradcli.autograd.function import Function
 from gradcli.backend import get_array_module
 from gradcli.errors import ShapeError
-from gradcli.ops.conv import check_4d, pad2d, pair
+from gradcli.ops._checks import check_4d, pair
+from gradcli.ops.padding import pad2d
 
 
 def _subgrids(a, kernel, stride, dilation, out_hw):
@@ -52,6 +53,37 @@ def _covers(shape, kernel, stride, pads, out_hw):
 def _crop(gxp, shape, pads):
     h, w = shape[2:]
     return gxp[:, :, pads[0] : pads[0] + h, pads[2] : pads[2] + w]
+
+
+def _geometry(op, t, kernel_size, stride, padding, dilation, ceil_mode):
+    check_4d(op, t)
+    kernel = pair(op, "kernel_size", kernel_size, 1)
+    stride = (
+        kernel if stride is None or stride == () or stride == [] else pair(op, "stride", stride, 1)
+    )
+    padding = pair(op, "padding", padding, 0)
+    dilation = pair(op, "dilation", dilation, 1)
+    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+        raise ShapeError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")
+    shape = tuple(t._data.shape)
+    out_hw, pads = [], []
+    for dim, size, k, s, p, d in zip(("height", "width"), shape[2:], kernel, stride, padding,
+                                     dilation):  # fmt: skip
+        extent = d * (k - 1) + 1
+        span = size + 2 * p - extent
+        o = (-(-span // s) if ceil_mode else span // s) + 1
+        if ceil_mode and (o - 1) * s >= size + p:
+            o -= 1  # the last window would start in the right padding: PyTorch drops it
+        if o < 1:
+            raise ShapeError(
+                f"{op}: the window ({extent} with dilation) does not fit the {dim} of the input "
+                f"({size}, padded to {size + 2 * p}): input {shape}, kernel_size {kernel}; use "
+                "a smaller kernel_size or a larger input"
+            )
+        out_hw.append(o)
+        # pad only as far as the windows reach (ceil_mode may reach past the padding)
+        pads += [p, max((o - 1) * s + extent - size - p, 0)]
+    return kernel, stride, padding, dilation, tuple(out_hw), tuple(pads)
 
 
 class MaxPool2D(Function):
@@ -112,6 +144,27 @@ class MaxPool2D(Function):
         return rows * w + cols
 
 
+def max_pool2d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """Max pooling over (N, C, H, W), as `torch.nn.functional.max_pool2d`.
+
+    >>> max_pool2d(gradcli.randn(8, 6, 28, 28), 2).shape
+    gradcli.Size([8, 6, 14, 14])
+    """
+    kernel, stride, _, dilation, out_hw, pads = _geometry(
+        "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode
+    )
+    sink = [] if return_indices else None
+    out = MaxPool2D.apply(
+        input, kernel=kernel, stride=stride, pads=pads, dilation=dilation, out_hw=out_hw,
+        indices_out=sink,
+    )  # fmt: skip
+    if return_indices:
+        return out, out._make(sink[0])
+    return out
+
+
 class AvgPool2D(Function):
     def forward(self, x, kernel, stride, pads, out_hw, divisor):
         self.geometry = (x.shape, kernel, stride, pads, out_hw, divisor)
@@ -137,79 +190,6 @@ class AvgPool2D(Function):
             for view in grids:
                 view += gs
         return _crop(gxp, shape, pads)
-
-
-def _as_array(divisor, like):
-    """A scalar divisor stays a Python int (no float64); per-dim counts become an (OH, OW) array."""
-    if isinstance(divisor, tuple):
-        rows, cols = divisor
-        table = np.outer(np.array(rows), np.array(cols)).astype(like.dtype)
-        return get_array_module(like).asarray(table)
-    return divisor
-
-
-def _window_counts(size, k, s, p, out, include_pad):
-    """How many elements each window along one dim divides by, as PyTorch counts them."""
-    counts = []
-    for o in range(out):
-        start = o * s - p
-        end = min(start + k, size + p)  # windows never count beyond the padding
-        if not include_pad:
-            start, end = max(start, 0), min(end, size)
-        counts.append(end - start)
-    return counts
-
-
-def _geometry(op, t, kernel_size, stride, padding, dilation, ceil_mode):
-    check_4d(op, t)
-    kernel = pair(op, "kernel_size", kernel_size, 1)
-    stride = (
-        kernel if stride is None or stride == () or stride == [] else pair(op, "stride", stride, 1)
-    )
-    padding = pair(op, "padding", padding, 0)
-    dilation = pair(op, "dilation", dilation, 1)
-    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
-        raise ShapeError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")
-    shape = tuple(t._data.shape)
-    out_hw, pads = [], []
-    for dim, size, k, s, p, d in zip(("height", "width"), shape[2:], kernel, stride, padding,
-                                     dilation):  # fmt: skip
-        extent = d * (k - 1) + 1
-        span = size + 2 * p - extent
-        o = (-(-span // s) if ceil_mode else span // s) + 1
-        if ceil_mode and (o - 1) * s >= size + p:
-            o -= 1  # the last window would start in the right padding: PyTorch drops it
-        if o < 1:
-            raise ShapeError(
-                f"{op}: the window ({extent} with dilation) does not fit the {dim} of the input "
-                f"({size}, padded to {size + 2 * p}): input {shape}, kernel_size {kernel}; use "
-                "a smaller kernel_size or a larger input"
-            )
-        out_hw.append(o)
-        # pad only as far as the windows reach (ceil_mode may reach past the padding)
-        pads += [p, max((o - 1) * s + extent - size - p, 0)]
-    return kernel, stride, padding, dilation, tuple(out_hw), tuple(pads)
-
-
-def max_pool2d(
-    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
-):
-    """Max pooling over (N, C, H, W), as `torch.nn.functional.max_pool2d`.
-
-    >>> max_pool2d(gradcli.randn(8, 6, 28, 28), 2).shape
-    gradcli.Size([8, 6, 14, 14])
-    """
-    kernel, stride, _, dilation, out_hw, pads = _geometry(
-        "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode
-    )
-    sink = [] if return_indices else None
-    out = MaxPool2D.apply(
-        input, kernel=kernel, stride=stride, pads=pads, dilation=dilation, out_hw=out_hw,
-        indices_out=sink,
-    )  # fmt: skip
-    if return_indices:
-        return out, out._make(sink[0])
-    return out
 
 
 def avg_pool2d(
@@ -257,6 +237,27 @@ def avg_pool2d(
     )
 
 
+def _as_array(divisor, like):
+    """A scalar divisor stays a Python int (no float64); per-dim counts become an (OH, OW) array."""
+    if isinstance(divisor, tuple):
+        rows, cols = divisor
+        table = np.outer(np.array(rows), np.array(cols)).astype(like.dtype)
+        return get_array_module(like).asarray(table)
+    return divisor
+
+
+def _window_counts(size, k, s, p, out, include_pad):
+    """How many elements each window along one dim divides by, as PyTorch counts them."""
+    counts = []
+    for o in range(out):
+        start = o * s - p
+        end = min(start + k, size + p)  # windows never count beyond the padding
+        if not include_pad:
+            start, end = max(start, 0), min(end, size)
+        counts.append(end - start)
+    return counts
+
+
 class AdaptiveAvgPool2D(Function):
     """out = A_h x A_w^T per plane, A holding 1/len over each window: two matrix products."""
 
@@ -273,26 +274,6 @@ class AdaptiveAvgPool2D(Function):
         (n, c, h, w), (oh, ow) = self.geometry
         ah, aw = _averaging(h, oh, g), _averaging(w, ow, g)
         return _sandwich(g.reshape(n * c, oh, ow), ah.T, aw.T).reshape(n, c, h, w)
-
-
-def _averaging(size, out, like):
-    """(out, size) matrix averaging the windows [floor(i*size/out), ceil((i+1)*size/out))."""
-    m = np.zeros((out, size), like.dtype)
-    for i in range(out):
-        start, end = (i * size) // out, -((-(i + 1) * size) // out)
-        m[i, start:end] = 1 / (end - start)
-    return get_array_module(like).asarray(m)
-
-
-def _sandwich(planes, left, right):
-    """left @ plane @ right.T for every plane of (P, H, W), as two single 2-D products."""
-    xp = get_array_module(planes)
-    p, h, w = planes.shape
-    t = planes.reshape(p * h, w) @ right.T  # (P*H, OW)
-    ow = t.shape[1]
-    t = xp.ascontiguousarray(t.reshape(p, h, ow).transpose(0, 2, 1)).reshape(p * ow, h)
-    t = t @ left.T  # (P*OW, OH)
-    return xp.ascontiguousarray(t.reshape(p, ow, left.shape[0]).transpose(0, 2, 1))
 
 
 def adaptive_avg_pool2d(input, output_size):
@@ -313,3 +294,23 @@ def adaptive_avg_pool2d(input, output_size):
     if input._data.dtype.kind != "f":
         raise ShapeError(f"{op}: expected a floating point input, got {input._data.dtype}")
     return AdaptiveAvgPool2D.apply(input, out_hw=out_hw)
+
+
+def _averaging(size, out, like):
+    """(out, size) matrix averaging the windows [floor(i*size/out), ceil((i+1)*size/out))."""
+    m = np.zeros((out, size), like.dtype)
+    for i in range(out):
+        start, end = (i * size) // out, -((-(i + 1) * size) // out)
+        m[i, start:end] = 1 / (end - start)
+    return get_array_module(like).asarray(m)
+
+
+def _sandwich(planes, left, right):
+    """left @ plane @ right.T for every plane of (P, H, W), as two single 2-D products."""
+    xp = get_array_module(planes)
+    p, h, w = planes.shape
+    t = planes.reshape(p * h, w) @ right.T  # (P*H, OW)
+    ow = t.shape[1]
+    t = xp.ascontiguousarray(t.reshape(p, h, ow).transpose(0, 2, 1)).reshape(p * ow, h)
+    t = t @ left.T  # (P*OW, OH)
+    return xp.ascontiguousarray(t.reshape(p, ow, left.shape[0]).transpose(0, 2, 1))

@@ -10,6 +10,8 @@ from gradcli.autograd import tensor as _tensor
 from gradcli.autograd.function import Function
 from gradcli.backend import get_array_module
 from gradcli.ops._util import expand_reduced, norm_dim, norm_dims
+from gradcli.ops.arithmetic import maximum, minimum
+from gradcli.ops.shape import reshape
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
@@ -26,6 +28,10 @@ class Sum(Function):
         return expand_reduced(g, self.shape, self.axes, self.keepdim)
 
 
+def sum(x, dim=None, keepdim=False):
+    return Sum.apply(x, axes=norm_dims("sum", dim, x._data.ndim), keepdim=keepdim)
+
+
 class Mean(Function):
     def name(self):
         return "MeanBackward0" if self.axes is None else "MeanBackward1"
@@ -40,11 +46,15 @@ class Mean(Function):
         return expand_reduced(g / self.count, self.shape, self.axes, self.keepdim)
 
 
+def mean(x, dim=None, keepdim=False):
+    return Mean.apply(x, axes=norm_dims("mean", dim, x._data.ndim), keepdim=keepdim)
+
+
 class Var(Function):
     def forward(self, x, axes=None, keepdim=False, correction=1):
         xp = get_array_module(x)
         self.axes, self.keepdim = axes, keepdim
-        n = x.size if axes is None else int(_prod(x.shape[a] for a in axes))
+        n = x.size if axes is None else math.prod(x.shape[a] for a in axes)
         self.denom = builtins.max(n - correction, 0)
         centered = x - x.mean(axis=axes, keepdims=True)
         self.save_for_backward(centered)
@@ -54,6 +64,17 @@ class Var(Function):
         (centered,) = self.saved_tensors
         g = expand_reduced(g, centered.shape, self.axes, self.keepdim)
         return g * centered * _inverse(self.denom, 2.0)
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    axes = norm_dims("var", dim, x._data.ndim)
+    return Var.apply(x, axes=axes, keepdim=keepdim, correction=_correction(unbiased, correction))
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased in (None, True) else 0
 
 
 class Std(Var):
@@ -69,6 +90,11 @@ class Std(Var):
         g = xp.where(out == 0, 0, g / xp.where(out == 0, 1, out)).astype(g.dtype, copy=False)
         g = expand_reduced(g, centered.shape, self.axes, self.keepdim)
         return g * centered * _inverse(self.denom, 1.0)
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    axes = norm_dims("std", dim, x._data.ndim)
+    return Std.apply(x, axes=axes, keepdim=keepdim, correction=_correction(unbiased, correction))
 
 
 def _inverse(denom, scale):
@@ -115,40 +141,6 @@ class MaxDim(Function):
         return gx
 
 
-def _prod(values):
-    p = 1
-    for v in values:
-        p *= v
-    return p
-
-
-# ---- functional forms ------------------------------------------------------------------------
-
-
-def sum(x, dim=None, keepdim=False):
-    return Sum.apply(x, axes=norm_dims("sum", dim, x._data.ndim), keepdim=keepdim)
-
-
-def mean(x, dim=None, keepdim=False):
-    return Mean.apply(x, axes=norm_dims("mean", dim, x._data.ndim), keepdim=keepdim)
-
-
-def _correction(unbiased, correction):
-    if correction is not None:
-        return correction
-    return 1 if unbiased in (None, True) else 0
-
-
-def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    axes = norm_dims("var", dim, x._data.ndim)
-    return Var.apply(x, axes=axes, keepdim=keepdim, correction=_correction(unbiased, correction))
-
-
-def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    axes = norm_dims("std", dim, x._data.ndim)
-    return Std.apply(x, axes=axes, keepdim=keepdim, correction=_correction(unbiased, correction))
-
-
 def _extreme(x, dim, keepdim, is_max):
     op = "max" if is_max else "min"
     if dim is None:
@@ -158,8 +150,6 @@ def _extreme(x, dim, keepdim, is_max):
     d = norm_dim(op, dim, x._data.ndim)
     if x._data.ndim == 0:
         # PyTorch accepts dim 0 of a 0-d tensor; NumPy has no axis to take along
-        from gradcli.ops.shape import reshape
-
         return _extreme(reshape(x, 1), 0, False, is_max)
     xp = get_array_module(x._data)
     arg = xp.argmax if is_max else xp.argmin
@@ -172,16 +162,12 @@ def _extreme(x, dim, keepdim, is_max):
 def max(x, dim=None, keepdim=False):
     """max() of all elements, or `(values, indices)` along `dim`; `max(a, b)` is maximum."""
     if isinstance(dim, _tensor.Tensor):
-        from gradcli.ops.arithmetic import maximum
-
         return maximum(x, dim)
     return _extreme(x, dim, keepdim, True)
 
 
 def min(x, dim=None, keepdim=False):
     if isinstance(dim, _tensor.Tensor):
-        from gradcli.ops.arithmetic import minimum
-
         return minimum(x, dim)
     return _extreme(x, dim, keepdim, False)
 

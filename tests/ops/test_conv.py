@@ -1,4 +1,4 @@
-"""conv2d and pad: values against slow loop references, float64 finite-difference gradients."""
+"""conv2d: values against slow loop references, float64 finite-difference gradients."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,8 @@ from gradcheck import gradcheck
 
 import gradcli
 from gradcli.errors import DeviceError, ShapeError
-from gradcli.ops.conv import conv2d, pad
+from gradcli.ops.conv import conv2d
+from gradcli.ops.padding import pad
 
 
 def rng(seed=0):
@@ -179,10 +180,10 @@ def test_conv2d_errors_name_the_op_and_shapes():
 
 
 def test_conv2d_rejects_mixed_devices_before_computing(monkeypatch):
-    import gradcli.ops.conv as conv
+    import gradcli.ops._checks as checks
 
     fake = [gradcli.device("cpu"), gradcli.device("cuda", 0)]
-    monkeypatch.setattr(conv, "device_of", lambda a: fake.pop(0) if fake else None)
+    monkeypatch.setattr(checks, "device_of", lambda a: fake.pop(0) if fake else None)
     with pytest.raises(DeviceError, match="same device"):
         conv2d(gradcli.randn(1, 1, 5, 5), gradcli.randn(1, 1, 3, 3))
 
@@ -210,65 +211,6 @@ def test_conv2d_against_torch(seed):
     yt.backward(torch.tensor(g))
     for a, at in zip(ours, theirs):
         np.testing.assert_allclose(a.grad.numpy(), at.grad.numpy(), rtol=1e-4, atol=1e-4)
-
-
-# ---- pad ----------------------------------------------------------------------------------------
-
-
-def test_pad_constant_values_and_node():
-    x = np.arange(12, dtype=np.float32).reshape(1, 3, 4)
-    y = pad(t(x, True), (1, 2), value=-1.5)
-    np.testing.assert_array_equal(
-        y.detach().numpy(), np.pad(x, ((0, 0), (0, 0), (1, 2)), constant_values=-1.5)
-    )
-    assert y.grad_fn.name() == "ConstantPadNdBackward0" and y.dtype == gradcli.float32
-    y4 = pad(t(x), (0, 1, 2, 0, 1, 1))
-    np.testing.assert_array_equal(y4.numpy(), np.pad(x, ((1, 1), (2, 0), (0, 1))))
-
-
-def test_pad_negative_amounts_crop():
-    x = np.arange(20, dtype=np.float32).reshape(1, 4, 5)
-    y = pad(t(x), (-1, 2, 1, -3))
-    expected = np.pad(x[:, :1, 1:], ((0, 0), (1, 0), (0, 2)))
-    np.testing.assert_array_equal(y.numpy(), expected)
-    assert pad(t(x), (-3, -2)).shape == (1, 4, 0)
-
-
-@pytest.mark.parametrize(
-    "amounts, mode",
-    [((1, 2), "constant"), ((-1, 2, 1, -2), "constant"), ((2, 1, 1, 3), "reflect"),
-     ((2, 1, 1, 3), "replicate"), ((2, 1, 4, 3), "circular"), ((3, 0), "reflect")],
-)  # fmt: skip
-def test_pad_gradients_finite_differences(amounts, mode):
-    x = rng(4).standard_normal((2, 2, 5, 4))
-    gradcheck(lambda x: pad(x, amounts, mode), x)
-
-
-@pytest.mark.parametrize("mode, np_mode", [("reflect", "reflect"), ("replicate", "edge"),
-                                           ("circular", "wrap")])  # fmt: skip
-def test_pad_index_modes_match_numpy(mode, np_mode):
-    x = rng(5).standard_normal((2, 3, 5, 4)).astype(np.float32)
-    y = pad(t(x, True), (3, 1, 0, 4), mode)
-    expected = np.pad(x, ((0, 0), (0, 0), (0, 4), (3, 1)), mode=np_mode)
-    np.testing.assert_array_equal(y.detach().numpy(), expected)
-    kind = {"reflect": "Reflection", "replicate": "Replication", "circular": "Circular"}[mode]
-    assert y.grad_fn.name() == f"{kind}Pad2DBackward0"
-
-
-def test_pad_errors():
-    x = gradcli.randn(1, 2, 3)
-    with pytest.raises(ShapeError, match="even length"):
-        pad(x, (1, 2, 3))
-    with pytest.raises(ShapeError, match="at most 2 \\* 3"):
-        pad(x, (1,) * 8)
-    with pytest.raises(ShapeError, match="negative size"):
-        pad(x, (-2, -2))
-    with pytest.raises(ShapeError, match="reflect padding \\(3, 0\\) of dim 2 must be between"):
-        pad(x, (3, 0), mode="reflect")
-    with pytest.raises(ShapeError, match="unknown mode"):
-        pad(x, (1, 1), mode="mirror")
-    with pytest.raises(ShapeError, match="takes no value"):
-        pad(x, (1, 1), mode="replicate", value=2.0)
 
 
 @pytest.mark.gpu

@@ -1,0 +1,108 @@
+"""Indexing: `x[key]` and `x[key] = value` as graph nodes, and one_hot."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradcli.autograd import tensor as _tensor
+from gradcli.autograd.function import Function
+from gradcli.backend import get_array_module, scatter_add
+from gradcli.ops._util import sum_to
+
+
+def _is_basic(key) -> bool:
+    items = key if isinstance(key, tuple) else (key,)
+    return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in items)
+
+
+class Index(Function):
+    def name(self):
+        return "SliceBackward0" if self.basic else "IndexBackward0"
+
+    def forward(self, x, key, basic):
+        self.shape, self.key, self.basic = x.shape, key, basic
+        if basic:
+            self.is_view = True
+            # a trailing Ellipsis makes an all-int key return a 0-d view, not a NumPy scalar
+            items = key if isinstance(key, tuple) else (key,)
+            if not any(k is Ellipsis for k in items):
+                key = items + (Ellipsis,)
+        return x[key]
+
+    def backward(self, g):
+        xp = get_array_module(g)
+        gx = xp.zeros(self.shape, dtype=g.dtype)
+        if self.basic:
+            gx[self.key] = g
+        else:
+            scatter_add(gx, self.key, g)  # repeated indices add up
+        return gx
+
+
+def index(x, key):
+    key = convert_key(key)
+    return Index.apply(x, key=key, basic=_is_basic(key))
+
+
+def convert_key(key):
+    """Tensors and lists inside an index become arrays."""
+    Tensor = _tensor.Tensor
+    if isinstance(key, Tensor):
+        return key._data
+    if isinstance(key, list):
+        return np.asarray(key)
+    if isinstance(key, tuple):
+        return tuple(
+            k._data if isinstance(k, Tensor) else np.asarray(k) if isinstance(k, list) else k
+            for k in key
+        )
+    return key
+
+
+class SetItem(Function):
+    """`out = x.clone(); out[key] = value` (the autograd view of `x[key] = value`)."""
+
+    def name(self):
+        return "CopySlices"
+
+    def forward(self, x, value, key):
+        self.key, self.value_shape = key, value.shape
+        x[key] = value  # x is already a private copy made by Tensor.__setitem__
+        return x
+
+    def backward(self, g):
+        gx = None
+        if self.needs_input_grad[0]:
+            gx = g.copy()
+            gx[self.key] = 0
+        gv = None
+        if self.needs_input_grad[1]:
+            picked = g[self.key]
+            xp = get_array_module(g)
+            gv = sum_to(xp.asarray(picked), self.value_shape)
+        return gx, gv
+
+
+def one_hot(x, num_classes=-1):
+    """Class indices (any shape) to an int64 one-hot tensor with a trailing class dim."""
+    a = x._data
+    if a.dtype.kind not in "iu":
+        raise TypeError(
+            f"one_hot: expected an integer (int64) tensor of class indices, got {x.dtype}; "
+            "convert with .long()"
+        )
+    xp = get_array_module(a)
+    if num_classes == -1:
+        if a.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes of an empty tensor")
+        num_classes = int(a.max()) + 1
+    if a.size:
+        lo, hi = int(a.min()), int(a.max())
+        if lo < 0 or hi >= num_classes:
+            bad = lo if lo < 0 else hi
+            raise ValueError(
+                f"one_hot: class value {bad} is out of range for num_classes={num_classes} "
+                f"(expected 0..{num_classes - 1})"
+            )
+    out = (a[..., None] == xp.arange(num_classes)).astype(np.int64)
+    return _tensor.Tensor._make(out)
