@@ -95,7 +95,9 @@ def missing_files_error(
     chosen = resolve_root(root)
     why = {"root": "the given data root", "env": f"${ENV_VAR}", "default": "the default"}
     root_opt = "" if chosen.reason == "default" else f" --root {chosen.path}"
-    urls = ", ".join(spec.mirrors[0] + f.name for f in spec.files)
+    # The published files behind what is missing (CIFAR's bins all come from one archive).
+    sources = [f for f in spec.files if f.name in missing] or spec.files
+    urls = ", ".join(spec.mirrors[0] + f.name for f in sources)
     unpack = ", then unpack it there" if spec.extract else ""
     legacy = LEGACY_ROOT / spec.folder
     old = (

@@ -68,6 +68,7 @@ def test_missing_files_error_says_what_where_and_how(tmp_path, monkeypatch):
     assert f"set {ENV_VAR} (or data.root) to a folder that contains mnist/" in msg
     assert f"copy the files by hand into {folder}" in msg
     assert "https://ossci-datasets.s3.amazonaws.com/mnist/t10k-images-idx3-ubyte.gz" in msg
+    assert "train-images" not in msg  # only the files this split needs
     assert "\n" not in msg
 
 
