@@ -65,7 +65,7 @@ def download_(
 ):
     """Download a dataset, verify its checksums and put it in place atomically.
 
-    Example: gradcli datasets download fashion-mnist --root datasets
+    Example: gradcli datasets download fashion-mnist  (into the root `datasets list` shows)
     """
     columns = (
         TextColumn("{task.description}"),

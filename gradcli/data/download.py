@@ -116,6 +116,13 @@ def download_file(
 
     pooch.get_logger().setLevel("WARNING")  # its INFO lines would interleave with our bar
     dest = Path(dest)
+    try:  # here, not in pooch, so that an unwritable folder is not blamed on the URLs
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(
+            f"cannot create {dest.parent} ({exc.strerror or exc}); choose another folder with "
+            f"--root or {ENV_VAR}"
+        ) from None
     known = None if md5 is None else f"md5:{md5}"
     errors = []
     for url in urls:

@@ -228,3 +228,9 @@ def test_download_real_mnist_from_local_mirror(server, tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == sorted(Handler.files)
     mnist = {s.name: s for s in dataset_status(tmp_path)}["mnist"]
     assert mnist.ready and mnist.verified
+
+
+def test_an_unwritable_folder_is_not_blamed_on_the_urls(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(DataError, match=r"cannot create .*file/mnist \(Not a directory\); choose"):
+        download_file(["http://127.0.0.1:9/x.bin"], tmp_path / "file" / "mnist" / "x.bin")
