@@ -8,6 +8,7 @@ from gradcli import dtypes
 from gradcli.autograd.tensor import Tensor, _from_data
 from gradcli.backend import device as _device
 from gradcli.backend import to_device
+from gradcli.errors import GradcliError
 
 _generator = np.random.default_rng()
 
@@ -23,12 +24,50 @@ def default_generator() -> np.random.Generator:
     return _generator
 
 
+class RNGStateError(GradcliError, ValueError):
+    """A random generator state that `get_rng_state()` cannot have returned."""
+
+
 def get_rng_state() -> dict:
     return _generator.bit_generator.state
 
 
 def set_rng_state(state: dict) -> None:
-    _generator.bit_generator.state = state
+    """Restore a `get_rng_state()`; anything else is an RNGStateError, the generator untouched."""
+    _generator.bit_generator.state = check_rng_state(state)
+
+
+def check_rng_state(state) -> dict:
+    """`state` if it is a `get_rng_state()` of this generator's kind, else an RNGStateError.
+
+    It is tried on a scratch generator: numpy's own errors (KeyError 'state', OverflowError)
+    say nothing about where the state came from, and a half-applied one would be worse.
+    """
+    kind = type(_generator.bit_generator)
+    fields = state.get("state") if isinstance(state, dict) else None
+    # numpy truncates floats silently (1.5 -> 1): a state is made of integers only
+    if not isinstance(fields, dict) or not all(_integer(v) for v in fields.values()):
+        raise RNGStateError(_bad_state(state, kind))
+    try:
+        kind().state = state
+    except (TypeError, ValueError, KeyError, OverflowError) as e:
+        raise RNGStateError(
+            f"{_bad_state(state, kind)} ({type(e).__name__}: {str(e)[:80]})"
+        ) from None
+    return state
+
+
+def _integer(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _bad_state(state, kind) -> str:
+    got = type(state).__name__
+    if isinstance(state, dict):
+        got = f"a dict with keys {', '.join(sorted(str(k)[:20] for k in state)[:6])}"
+    return (
+        f"set_rng_state: expected a {kind.__name__} state from gradcli.get_rng_state(), got {got}"
+    )
 
 
 def _size(size) -> tuple:
