@@ -6,6 +6,7 @@ soon as the node has run, so peak memory falls while backward proceeds.
 
 from __future__ import annotations
 
+from gradcli.autograd import tensor as _tensor
 from gradcli.autograd.function import AccumulateGrad
 
 
@@ -67,9 +68,7 @@ def run_backward(roots, retain_graph: bool = False) -> None:
 
 
 def _wrap(array):
-    from gradcli.autograd.tensor import Tensor
-
-    return Tensor._make(array)
+    return _tensor.Tensor._make(array)
 
 
 def _run_tensor_hooks(node, g):

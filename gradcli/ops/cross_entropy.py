@@ -78,19 +78,24 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     check_reduction(op, reduction)
     c, w = _classes_checked(op, input, weight)
     t = _index_target(op, input, target, c, ignore_index)
-    x = input
-    if x._data.ndim == 1:
+    return _apply_nll(input, t, c, w, ignore_index, reduction, 0.0, from_logits=False)
+
+
+def _apply_nll(x, t, c, weight, ignore_index, reduction, smoothing, from_logits):
+    """NllLoss of (N, C, ...) or of one unbatched (C,) sample, whose 'none' loss is 0-d."""
+    unbatched = x._data.ndim == 1
+    if unbatched:
         x, t = x.reshape(1, c), t.reshape(1)
     out = NllLoss.apply(
         x,
         target=t,
-        weight=w,
+        weight=weight,
         ignore_index=ignore_index,
         reduction=reduction,
-        smoothing=0.0,
-        from_logits=False,
+        smoothing=smoothing,
+        from_logits=from_logits,
     )
-    return out.reshape(()) if input._data.ndim == 1 and reduction == "none" else out
+    return out.reshape(()) if unbatched and reduction == "none" else out
 
 
 class SoftCrossEntropy(Function):
@@ -153,20 +158,10 @@ def cross_entropy(
         out = SoftCrossEntropy.apply(
             x, target, weight=w, reduction=reduction, smoothing=float(label_smoothing)
         )
-    else:
-        t = _index_target(op, input, target, c, ignore_index)
-        if unbatched:
-            x, t = x.reshape(1, c), t.reshape(1)
-        out = NllLoss.apply(
-            x,
-            target=t,
-            weight=w,
-            ignore_index=ignore_index,
-            reduction=reduction,
-            smoothing=float(label_smoothing),
-            from_logits=True,
-        )
-    return out.reshape(()) if unbatched and reduction == "none" else out
+        return out.reshape(()) if unbatched and reduction == "none" else out
+    t = _index_target(op, input, target, c, ignore_index)
+    smoothing = float(label_smoothing)
+    return _apply_nll(input, t, c, w, ignore_index, reduction, smoothing, from_logits=True)
 
 
 def _classes_checked(op, input, weight):
