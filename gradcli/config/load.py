@@ -90,8 +90,9 @@ def _positions(root, name: str) -> dict:
 
 def parse_yaml(text: str, name: str) -> tuple[Any, Source]:
     """Safe-load YAML (no tags that build objects) and record every key's position."""
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)  # its reader refuses control characters at once
         node = loader.get_single_node()
         positions = _positions(node, name) if node is not None else {}
         data = loader.construct_document(node) if node is not None else None
@@ -100,13 +101,14 @@ def parse_yaml(text: str, name: str) -> tuple[Any, Source]:
     except RecursionError:
         raise ConfigError(f"{name}: nested more than {MAX_DEPTH} levels deep") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, Source(name, positions)
 
 
 def _yaml_error(e: yaml.YAMLError, text: str, name: str) -> str:
     if isinstance(e, yaml.reader.ReaderError):  # a control character: a binary file?
-        return f"{name}: not a YAML text file: character {e.character!r} at offset {e.position}"
+        return f"{name}: not a YAML text file: character U+{e.character:04X} at offset {e.position}"
     mark = getattr(e, "problem_mark", None)
     problem = " ".join(str(getattr(e, "problem", None) or e).split())
     if mark is None:

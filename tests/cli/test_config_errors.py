@@ -1,5 +1,7 @@
 """Broken configs and options: one clear message each, the right exit code, no traceback."""
 
+import os
+
 import pytest
 
 from .conftest import REPO, SMALL, run
@@ -63,3 +65,40 @@ def test_every_example_config_is_valid():
         assert text.startswith("# yaml-language-server: $schema=gradcli.schema.json"), path
         result = run("config", "show", path)
         assert result.returncode == 0, (path, result.stderr)
+
+
+BOMB = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 10)
+)
+HOSTILE = [
+    ("latin-1", SMALL.replace("small", "sm\xe4ll").encode("latin-1"), "not a UTF-8 text file"),
+    ("binary", b"\x00\x01\x02" * 100, "not a YAML text file"),
+    ("deep", b"[" * 5000, "nested more than 64 levels deep"),
+    ("billion laughs", BOMB.encode(), "is it a YAML bomb?"),
+    ("duplicate key", SMALL.replace("seed: 3", "seed: 3\nseed: 4").encode(),
+     ":4:1: duplicate key 'seed' (also on line 3); keep one"),
+    ("epochs null", SMALL.replace("epochs: 3", "epochs: null").encode(),
+     "train: give train.epochs or train.steps"),
+    ("long name", SMALL.replace("name: small", "name: " + "a" * 300).encode(),
+     "name: String should have at most 100 characters"),
+    ("inf", SMALL.replace("lr: 0.05", "lr: .inf").encode(), "inf and nan are not allowed"),
+    ("huge model", SMALL.replace("- linear: 10", "- linear: 10000000").encode(),
+     "model.layers[5] (linear) brings the model to 7,850,000,040 parameters"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name,data,message", HOSTILE, ids=[c[0] for c in HOSTILE])
+def test_hostile_config_is_one_line(tmp_path, name, data, message):
+    path = tmp_path / "c.yaml"
+    path.write_bytes(data)
+    result = run("train", path, "--run-dir", tmp_path / "run", timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2, result.stderr  # "1 config error:" + 1
+
+
+def test_fifo_config_does_not_hang(tmp_path):
+    fifo = tmp_path / "c.yaml"
+    os.mkfifo(fifo)
+    result = run("train", fifo, timeout=60)
+    assert result.returncode == 2 and "not a regular file" in result.stderr
