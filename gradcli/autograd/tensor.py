@@ -28,6 +28,9 @@ class Size(tuple):
 
 
 class Tensor(TensorMath, TensorConvert):
+    """An array and its autograd state. Operators and math methods come from TensorMath (one op
+    call each), dtype, device and conversions from TensorConvert."""
+
     __slots__ = (
         "_data", "_requires_grad", "grad", "grad_fn", "_vc", "_acc", "_hooks", "_retains_grad",
         "__weakref__",
@@ -274,7 +277,7 @@ class Tensor(TensorMath, TensorConvert):
             )
         return bool(self._data.item())
 
-    __hash__ = object.__hash__
+    __hash__ = object.__hash__  # TensorMath's elementwise __eq__ would make tensors unhashable
 
     def __reduce__(self):
         raise TypeError("gradcli tensors are not pickled; save weights with safetensors")
