@@ -22,11 +22,10 @@ import gradcli
 from benchmarks.mnist import CONFIG, data_overrides
 from benchmarks.nets import GradcliStep, random_batch
 from benchmarks.timing import summary
-from gradcli.backend import resolve_device
 from gradcli.cli.progress import Quiet
 from gradcli.config.build import build_loss, build_model, build_optimizer
 from gradcli.config.load import load_config
-from gradcli.train.trainer import Trainer
+from gradcli.train import session
 
 
 def _bare(cfg) -> GradcliStep:
@@ -49,11 +48,10 @@ def _bare_run(bare: GradcliStep, steps: int) -> float:
 
 
 def _trainer_run(cfg, run_dir: Path) -> dict:
-    run_dir.mkdir()
     t0 = time.perf_counter()
-    trainer = Trainer(cfg, run_dir, resolve_device("cpu"), [Quiet()])
+    run = session.start(cfg, run_dir=run_dir, device="cpu", display=[Quiet()])
     setup = time.perf_counter() - t0
-    summary_ = trainer.fit()
+    summary_ = run.fit()
     with open(run_dir / "metrics.csv", newline="") as f:
         steps = [row for row in csv.DictReader(f) if row["kind"] == "step"]
     saved = json.loads((run_dir / "summary.json").read_text())

@@ -1,4 +1,4 @@
-"""`gradcli train CONFIG`."""
+"""`gradcli train CONFIG`: parse, start or resume the run (gradcli.train.session), render."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from gradcli.backend import cuda_available, resolve_device
 from gradcli.cli import options
 from gradcli.cli.progress import PlainDisplay, Quiet, RichDisplay
-from gradcli.config.load import Source, load_config, load_data
+from gradcli.config.load import load_config
 from gradcli.errors import ConfigError
-from gradcli.train import checkpoint
-from gradcli.train.run import new_run_dir, write_config
-from gradcli.train.trainer import Trainer, TrainingInterrupted
+from gradcli.train import session
+from gradcli.train.state import TrainingInterrupted
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -30,6 +29,7 @@ def train(
         None, "--resume", help="A run folder or checkpoint to continue exactly."
     ),
     device: str | None = options.Device,
+    data: Path | None = typer.Option(None, "--data", help="Data root (overrides data.root)."),
     run_dir: Path | None = typer.Option(None, "--run-dir", help="Write the run here (new folder)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the final line."),
     debug: bool = options.Debug,
@@ -38,41 +38,26 @@ def train(
 
     Example: gradcli train configs/quickstart.yaml --set train.epochs=2
     """
-    ck = None
+    display = _display(quiet)
+    how = dict(run_dir=run_dir, device=device, data_root=data, display=[display],
+               command=shlex.join(["gradcli", *sys.argv[1:]]))  # fmt: skip
     if resume is not None:
-        path = checkpoint.resolve(resume)
-        ck = checkpoint.load(path)
-        cfg = load_data(ck.meta["config"], Source(str(path), {}), set_ or ())
-        folder = path.parent.parent
+        if config is not None:
+            raise ConfigError("give either CONFIG or --resume, not both")
+        run = session.resume(resume, set_ or (), **how)
     elif config is None:
         raise ConfigError("give a CONFIG file, or --resume RUN_DIR to continue a run")
     else:
-        cfg = load_config(config, set_ or ())
-        folder = _fresh(run_dir) if run_dir else new_run_dir(cfg.output.runs_dir, cfg.name)
-    spec = device or cfg.device
-    dev = resolve_device(spec)
-    if spec == "auto" and dev.type == "cpu" and not cuda_available():
-        console.print("[yellow]device auto: no usable GPU, training on the CPU[/yellow]")
-    write_config(folder, cfg)
-    display = _display(quiet)
-    trainer = Trainer(cfg, folder, dev, [display], resume=ck)
+        run = session.start(load_config(config, set_ or ()), **how)
+    for notice in run.notices:
+        console.print(f"[yellow]{escape(notice)}[/yellow]")
     try:
-        try:
-            trainer.fit()
-        finally:
-            display.close()  # before any message, so a live bar is not drawn over it
+        run.fit()
     except TrainingInterrupted as e:
-        again = f"gradcli train --resume {shlex.quote(str(folder))}"
-        console.print(f"[yellow]{e}[/yellow]\nresume with: {again}")
-        raise typer.Exit(130) from None
-    console.print(f"run folder: {folder}")
-
-
-def _fresh(path: Path) -> Path:
-    if path.exists() and any(path.iterdir()):
-        raise ConfigError(f"--run-dir {path} is not empty; runs are never overwritten")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+        again = f"gradcli train --resume {shlex.quote(str(run.folder))}"
+        console.print(f"[yellow]{escape(str(e))}[/yellow]\nresume with: {escape(again)}")
+        raise typer.Exit(e.exit_code) from None
+    console.print(f"run folder: {escape(str(run.folder))}")
 
 
 def _display(quiet: bool):

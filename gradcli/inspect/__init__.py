@@ -14,7 +14,7 @@ from pathlib import Path
 
 from gradcli.config import schema as S
 from gradcli.config.build import build_model
-from gradcli.config.load import Source, load_config, load_data
+from gradcli.config.load import load_config
 from gradcli.errors import CheckpointError, ConfigError, GradcliError
 from gradcli.inspect.export import GraphvizError, to_dot, to_json, to_svg
 from gradcli.inspect.graph import Graph, Node, trace_graph, walk
@@ -41,17 +41,12 @@ def check_format(fmt: str) -> str:
 
 def load_target(path: str | os.PathLike, overrides=()) -> Target:
     """A .yaml/.yml config file, or else a checkpoint file or run folder (its last checkpoint)."""
-    from gradcli.train import checkpoint  # the training stack is only needed for checkpoints
+    from gradcli.train.session import from_checkpoint  # the training stack, for checkpoints
 
     path = Path(path)
     if path.suffix.lower() in CONFIG_SUFFIXES and not path.is_dir():
         return Target(load_config(path, overrides))
-    ckpt_path = checkpoint.resolve(path)
-    ckpt = checkpoint.load(ckpt_path)
-    data = ckpt.meta.get("config")
-    if not isinstance(data, dict):
-        raise ConfigError(f"{ckpt_path}: the checkpoint holds no config to rebuild the model from")
-    config = load_data(data, Source(str(ckpt_path), {}), overrides)
+    ckpt, config, ckpt_path = from_checkpoint(path, overrides)
     state = ckpt.model_state()
     try:
         build_model(config).load_state_dict(state)

@@ -37,12 +37,21 @@ class MetricsLog:
         self._file.close()
 
     @staticmethod
-    def truncate_after(path: Path, step: int) -> None:
-        """On resume: drop the rows a killed run wrote after its last checkpoint."""
+    def truncate_after(path: Path, step: int, epoch: int) -> None:
+        """On resume: drop what a killed run wrote after its checkpoint (step rows after
+        `step`, epoch rows after `epoch`) and a torn last line (a crash mid-write)."""
         if not path.exists():
             return
-        rows = read_rows(path)
-        keep = [r for r in rows if int(r["step"]) <= step]
+        keep = []
+        for row in read_rows(path):
+            try:
+                kind, row_step, row_epoch = row["kind"], int(row["step"]), int(row["epoch"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            if None in row or None in row.values() or kind not in ("step", "epoch"):
+                continue  # more fields than columns, or a torn line
+            if row_step <= step and (kind == "step" or row_epoch <= epoch):
+                keep.append(row)
         tmp = path.with_suffix(".csv.tmp")
         with open(tmp, "w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, COLUMNS)
@@ -52,7 +61,7 @@ class MetricsLog:
 
 
 def read_rows(path: Path) -> list[dict]:
-    with open(path, newline="", encoding="utf-8") as f:
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
         return list(csv.DictReader(f))
 
 

@@ -1,7 +1,9 @@
-"""What a run carries between steps and across a resume, and the hooks a display uses."""
+"""What a run carries between steps and across a resume, and the events its callbacks hear."""
 
 from __future__ import annotations
 
+import dataclasses
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,36 +11,55 @@ from gradcli.errors import GradcliError
 
 
 class TrainingInterrupted(GradcliError):
-    """Ctrl-C: the current step finished and a checkpoint was written."""
+    """Ctrl-C, SIGTERM or SIGHUP: the current step finished and a checkpoint was written."""
 
-    def __init__(self, checkpoint: Path):
-        super().__init__(f"interrupted; checkpoint written to {checkpoint}")
-        self.checkpoint = checkpoint
+    def __init__(self, signum: int, epoch: int, step: int, checkpoint: Path | None):
+        name = signal.Signals(signum).name
+        saved = f"checkpoint written to {checkpoint}" if checkpoint else "no checkpoint written"
+        super().__init__(f"interrupted by {name} in epoch {epoch} at step {step}; {saved}")
+        self.signum, self.checkpoint = signum, checkpoint
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum  # the shell's convention: 130 for Ctrl-C, 143 for SIGTERM
 
 
 class NonFiniteError(GradcliError):
-    """The loss or a gradient stopped being finite."""
+    """The loss, a gradient or the weights stopped being finite."""
 
 
 @dataclass
 class RunState:
-    """Everything besides weights, optimizer and RNGs that a resumed run needs to continue."""
+    """Where training is, and the running sums a resumed run continues.
 
-    epoch: int = 0  # completed epochs
-    step: int = 0  # completed optimizer steps
-    batch: int = 0  # batches done in the current epoch
+    The position in the data is `step` alone: every epoch has the same number of batches, so
+    the batch within the epoch is derived (`batch_in_epoch`). `epoch` counts epochs whose end
+    (validation, schedule, epoch row, checkpoint) is done; after the last step of an epoch and
+    before its end, `batch_in_epoch` equals the number of batches, and a resumed run does the
+    end first instead of training an extra epoch.
+    """
+
+    epoch: int = 0  # epochs whose end-of-epoch work is done
+    step: int = 0  # optimizer steps done
     epoch_loss: float = 0.0
     epoch_correct: int = 0
     epoch_seen: int = 0
     interval_loss: float = 0.0
     interval_steps: int = 0
-    best: float | None = None
-    best_epoch: int | None = None
-    bad_epochs: int = 0
-    es_best: float | None = None
     stopped_early: bool = False
     elapsed: float = 0.0
+    samples: int = 0  # training samples seen over the whole run
     history: list = field(default_factory=list)
+
+    def batch_in_epoch(self, batches: int) -> int:
+        return self.step - self.epoch * batches
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> RunState:
+        """Checkpoints of earlier versions hold more keys (`batch`, best-metric state): the
+        position is derived from `step`, and callbacks restore their own state."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in saved.items() if k in known})
 
 
 class Window:
@@ -78,11 +99,27 @@ class StepInfo:
 
 
 class Callback:
-    """Hooks for display; every method is optional."""
+    """A listener of the training loop (display, metrics file, checkpoints, ...).
+
+    Every method is optional. Callbacks run in list order; a callback whose decisions must
+    survive a resume returns them from `state_dict` (saved in every checkpoint under its
+    `name`) and takes them back in `load_state_dict`.
+    """
+
+    name: str | None = None  # the key of its state in checkpoints; None: it keeps no state
 
     def on_train_start(self, trainer): ...
     def on_epoch_start(self, trainer, epoch: int, batches: int): ...
-    def on_step(self, trainer, info: StepInfo): ...
+    def on_step_end(self, trainer): ...  # after every optimizer step
+    def on_step(self, trainer, info: StepInfo): ...  # at every read-back (each step on the CPU)
+    def on_log(self, trainer, row: dict): ...  # every train.log_every_steps steps
+    def on_validation_end(self, trainer, metrics: dict): ...
     def on_epoch_end(self, trainer, row: dict): ...
+    def on_interrupt(self, trainer, signum: int): ...
     def on_train_end(self, trainer, summary: dict): ...
-    def close(self): ...  # the run ended, finished or not: release the terminal
+    def close(self): ...  # the run ended, finished or not: release files and the terminal
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None: ...

@@ -1,31 +1,30 @@
-"""The training loop: one object that owns the run's state, so a checkpoint can restore it all.
+"""The training loop: steps, validation and the state a checkpoint restores.
 
-Display is left to callbacks (`Callback`); this module writes the run's files itself:
-metrics.csv, curves.png, checkpoints/ and summary.json.
+Everything a run writes or shows (metrics.csv, curves, checkpoints, early stopping, summary,
+the display) is a `Callback` (see `callbacks.py`); the loop only fires events:
+
+    on_train_start -> (on_epoch_start -> (on_step_end, on_step, on_log)* -> on_validation_end
+    -> on_epoch_end)* -> on_train_end, with on_interrupt when a signal asks it to stop.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import signal
 import threading
 import time
-from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 
 import gradcli
-from gradcli.backend import is_out_of_memory, memory_info
+from gradcli.backend import get_array_module, is_out_of_memory, memory_info
 from gradcli.config.build import build_loss, build_model, build_optimizer, build_scheduler
 from gradcli.data import DataLoader, build_datasets
-from gradcli.errors import ConfigError, DeviceError
+from gradcli.errors import CheckpointError, ConfigError, DeviceError
 from gradcli.nn.utils import clip_grad_norm_, clip_grad_value_
 from gradcli.train import checkpoint as ckpt_io
-from gradcli.train.checks import check_outputs, first_non_finite
-from gradcli.train.metrics import MetricsLog, evaluate
-from gradcli.train.plots import draw_curves
+from gradcli.train.checks import check_outputs, finite, first_non_finite
+from gradcli.train.metrics import evaluate
 from gradcli.train.run import versions
 from gradcli.train.state import (
     NonFiniteError,
@@ -35,18 +34,27 @@ from gradcli.train.state import (
     Window,
 )
 
-_REDRAW_S = 5.0  # curves.png is redrawn after an epoch at most this often (and at the end)
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
 class Trainer:
-    def __init__(self, config, run_dir: Path, device, callbacks=(), resume=None):
-        self.config, self.run_dir, self.device = config, Path(run_dir), device
+    """Build a run from a validated config and train it.
+
+    >>> summary = Trainer(config, callbacks=[...]).fit()
+    """
+
+    def __init__(self, config, device=None, callbacks=(), data_root=None):
+        self.config, self.device = config, device
         self.callbacks = list(callbacks)
+        self.run_dir = None  # where the callbacks write, when they write a run folder
         gradcli.manual_seed(config.seed)
         d = config.data
         self.data = build_datasets(
-            d.dataset, d.root, d.options, d.transforms, d.val_split, config.seed, test=False
-        )
+            d.dataset, data_root or d.root, d.options, d.transforms, d.val_split, config.seed,
+            splits=("train", "val"),
+        )  # fmt: skip
         self.num_classes = self.data.info.num_classes
         sample_shape = tuple(self.data.train[0][0].shape)
         if sample_shape != tuple(config.model.input_shape):
@@ -67,70 +75,75 @@ class Trainer:
             self.val_loader = DataLoader(self.data.val, d.eval_batch_size, device=device)
         self.schedule = build_scheduler(config, self.optimizer, len(self.train_loader))
         self.state = RunState()
-        self.metrics = None
-        self._stop_requested = False
+        self._stop_signal = None  # set by a signal handler: finish the step, then stop
         self._grad_norm = None  # the last total gradient norm, when clipping by norm
+        self._window = Window()
+        self._epoch_clock = None  # (time, samples seen) when this epoch's steps started here
         # On the CPU reading a value back is free; on a GPU it waits for the queued work.
         self._on_cpu = device is None or device.type == "cpu"
-        if resume is not None:
-            self._restore(resume)
 
-    # ---- the loop ----------------------------------------------------------------------------
+    # ---- where training is ---------------------------------------------------------------------
 
     @property
     def lr(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])
 
     @property
+    def batches(self) -> int:
+        return len(self.train_loader)
+
+    @property
     def total_epochs(self) -> int:
-        t = self.config.train
-        if t.steps is None:
-            return t.epochs
-        return math.ceil(t.steps / len(self.train_loader))
+        steps = self.config.train.steps
+        return self.config.train.epochs if steps is None else math.ceil(steps / self.batches)
+
+    @property
+    def total_steps(self) -> int:
+        steps = self.config.train.steps
+        return steps if steps is not None else self.config.train.epochs * self.batches
+
+    def _steps_done(self) -> bool:
+        return self.state.step >= self.total_steps
+
+    # ---- the loop ------------------------------------------------------------------------------
 
     def fit(self) -> dict:
-        self.metrics = MetricsLog(self.run_dir / "metrics.csv")
         started = time.perf_counter() - self.state.elapsed
         self._started = started
-        self._drawn = -math.inf
-        previous = self._install_sigint()
+        previous = self._install_signal_handlers()
         try:
             # Non-finite values are detected and explained by the loop; numpy's warnings would
             # only add noise to the display.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                self._run_epochs()
+                self._fire("on_train_start")
+                while self.state.epoch < self.total_epochs and not self.state.stopped_early:
+                    # After a resume at the last step of an epoch only its end is left to do.
+                    if self.state.batch_in_epoch(self.batches) < self.batches:
+                        if not self._steps_done():
+                            self._train_epoch()
+                    self._end_epoch()
+                    self._stop_if_requested()
+                    if self._steps_done():
+                        break
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
-            self.metrics.close()
-        if self.state.history:
-            self._draw()  # epochs shorter than _REDRAW_S are drawn once more at the end
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         summary = self._summary(time.perf_counter() - started)
-        (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        for cb in self.callbacks:
-            cb.on_train_end(self, summary)
+        self._fire("on_train_end", summary)
         return summary
 
-    def _run_epochs(self) -> None:
+    def _fire(self, event: str, *args) -> None:
         for cb in self.callbacks:
-            cb.on_train_start(self)
-        while self.state.epoch < self.total_epochs and not self.state.stopped_early:
-            reached_limit = self._train_epoch()
-            self._end_epoch()
-            if reached_limit:
-                break
+            getattr(cb, event)(self, *args)
 
-    def _train_epoch(self) -> bool:
-        """One pass over the training data (the rest of it after a mid-epoch resume).
-        Returns True when train.steps was reached."""
-        cfg, st = self.config.train, self.state
-        model, batches = self.model, len(self.train_loader)
+    def _train_epoch(self) -> None:
+        """One pass over the training data (the rest of it after a mid-epoch resume)."""
+        cfg, st, model, batches = self.config.train, self.state, self.model, self.batches
         model.train()
-        for cb in self.callbacks:
-            cb.on_epoch_start(self, st.epoch, batches)
+        self._fire("on_epoch_start", st.epoch, batches)
         sync_every = 1 if self._on_cpu else cfg.log_every_steps  # GPU: read back when logging
-        window = Window()
         self._tick = time.perf_counter()
+        self._epoch_clock = (self._tick, st.epoch_seen)
         for x, y in self.train_loader:
             try:
                 out = model(x)
@@ -149,42 +162,168 @@ class Trainer:
             if self.schedule is not None and self.schedule.per_step:
                 self.schedule.scheduler.step()
             st.step += 1
-            st.batch += 1
             correct = (out.argmax(1) == y).sum()._data if self.num_classes else None
-            window.add(loss._data, correct, x.shape[0])
-            every = cfg.checkpoint.every_steps
-            save_now = bool(every) and st.step % every == 0
-            last = st.batch == batches or (cfg.steps is not None and st.step >= cfg.steps)
-            if st.step % sync_every == 0 or save_now or last or self._stop_requested:
-                self._flush(window, x, y, batches)
-            if save_now:
-                self.save("last")
-            if self._stop_requested:
-                raise TrainingInterrupted(self.save("last"))
-            if cfg.steps is not None and st.step >= cfg.steps:
-                return True
-        return False
+            self._window.add(loss._data, correct, x.shape[0])
+            last = st.batch_in_epoch(batches) == batches or self._steps_done()
+            if st.step % sync_every == 0 or last or self._stop_signal:
+                self._flush(x, y)
+            self._fire("on_step_end")
+            self._stop_if_requested()
+            if self._steps_done():
+                return
 
-    def _flush(self, window: Window, x, y, batches: int) -> None:
-        """Read the device-side sums back, check them, log and update the display."""
+    def _read_window(self, x=None, y=None) -> tuple[float, int] | None:
+        """Add the device-side sums to the run state; (mean loss, samples) of the window."""
+        if not self._window.steps:
+            return None
         st = self.state
-        loss_sum, weighted, correct, steps, samples = window.read()
-        if not math.isfinite(loss_sum):
+        loss_sum, weighted, correct, steps, samples = self._window.read()
+        if not math.isfinite(loss_sum) and x is not None:
             self._non_finite(x, y, f"loss became {loss_sum} within the last {steps} step(s)")
         st.interval_loss += loss_sum
         st.interval_steps += steps
         st.epoch_loss += weighted
         st.epoch_seen += samples
         st.epoch_correct += correct
+        st.samples += samples
+        return loss_sum / steps, samples
+
+    def _flush(self, x, y) -> None:
+        """Read the device-side sums back, check them, log and update the display."""
+        read = self._read_window(x, y)
+        if read is None:
+            return
+        st, (loss, samples) = self.state, read
         now = time.perf_counter()
         speed = samples / max(now - self._tick, 1e-9)
         self._tick = now
         if st.step % self.config.train.log_every_steps == 0:
-            self._log_step(speed, now)
-        acc = st.epoch_correct / st.epoch_seen if self.num_classes else None
-        info = StepInfo(st.epoch, st.step, st.batch, batches, loss_sum / steps, acc, self.lr, speed)
+            grad_norm = float(self._grad_norm.item()) if self._grad_norm is not None else None
+            row = {
+                "kind": "step", "epoch": st.epoch + 1, "step": st.step,
+                "train_loss": st.interval_loss / max(st.interval_steps, 1), "lr": self.lr,
+                "grad_norm": grad_norm, "samples_per_s": round(speed, 1),
+                "elapsed_s": round(now - self._started, 3),
+            }  # fmt: skip
+            st.interval_loss, st.interval_steps = 0.0, 0
+            self._fire("on_log", row)
+        acc = st.epoch_correct / st.epoch_seen if self.num_classes and st.epoch_seen else None
+        batch = st.batch_in_epoch(self.batches)
+        info = StepInfo(st.epoch, st.step, batch, self.batches, loss, acc, self.lr, speed)
+        self._fire("on_step", info)
+
+    def _end_epoch(self) -> None:
+        cfg, st = self.config.train, self.state
+        self._read_window()
+        last_epoch = st.epoch + 1 >= self.total_epochs or self._steps_done()
+        val = {}
+        due = (st.epoch + 1) % cfg.val_every_epochs == 0 or last_epoch
+        if self.val_loader is not None and due:
+            val = evaluate(self.model, self.loss_fn, self.val_loader, self.num_classes)
+            self._fire("on_validation_end", val)
+        elapsed = time.perf_counter() - self._started
+        row = {
+            "kind": "epoch", "epoch": st.epoch + 1, "step": st.step,
+            "train_loss": st.epoch_loss / max(st.epoch_seen, 1),
+            "train_accuracy": (st.epoch_correct / max(st.epoch_seen, 1))
+            if self.num_classes else None,
+            "val_loss": val.get("loss"), "val_accuracy": val.get("accuracy"), "lr": self.lr,
+            "samples_per_s": self._epoch_speed(elapsed),
+            "elapsed_s": round(elapsed, 3),
+        }  # fmt: skip
+        if self.schedule is not None and not self.schedule.per_step:
+            metric = self.schedule.metric
+            if metric:
+                value = row.get(metric)
+                self.schedule.scheduler.step(value if value is not None else row["train_loss"])
+            else:
+                self.schedule.scheduler.step()
+        st.epoch += 1
+        st.epoch_loss, st.epoch_correct, st.epoch_seen = 0.0, 0, 0
+        st.elapsed = elapsed
+        st.history.append({k: v for k, v in row.items() if k != "kind"})
+        self._fire("on_epoch_end", row)
+
+    def _epoch_speed(self, elapsed: float) -> float:
+        """Samples/s of this epoch's steps in this process (not validation or callbacks)."""
+        st = self.state
+        if self._epoch_clock is None:  # its steps ran before a resume
+            return round(st.epoch_seen / max(elapsed - st.elapsed, 1e-9), 1)
+        started, seen = self._epoch_clock
+        self._epoch_clock = None
+        return round((st.epoch_seen - seen) / max(self._tick - started, 1e-9), 1)
+
+    def _stop_if_requested(self) -> None:
+        if self._stop_signal is None:
+            return
+        self._fire("on_interrupt", self._stop_signal)
+        raise TrainingInterrupted(self._stop_signal, self.state.epoch + 1, self.state.step, None)
+
+    # ---- checkpoints ---------------------------------------------------------------------------
+
+    def checkpoint(self) -> ckpt_io.Checkpoint:
+        """Everything a resumed run needs, as of now. Non-finite weights are never packed."""
+        self._read_window()
+        for name, tensor in self.model.state_dict().items():
+            if not finite(tensor):
+                raise NonFiniteError(
+                    f"the weights became non-finite at step {self.state.step} "
+                    f"(epoch {self.state.epoch + 1}, model.{name}); no checkpoint was written "
+                    "with them. Try a lower optimizer.lr or train.grad_clip"
+                )
+        meta = {
+            "config": self.config.model_dump(mode="json"),
+            "state": self.state.__dict__,
+            "rng": gradcli.get_rng_state(),
+            "loader": self.train_loader.state_dict(),
+            "scheduler": self.schedule.scheduler.state_dict() if self.schedule else None,
+            "callbacks": {cb.name: cb.state_dict() for cb in self.callbacks if cb.name},
+            "dataset": self.data.info.to_dict(),
+            "transforms": self.data.transforms.spec(),
+            "versions": versions(),
+        }
+        return ckpt_io.pack(self.model, self.optimizer, meta)
+
+    def restore(self, ck: ckpt_io.Checkpoint, source: str) -> None:
+        """Continue from a checkpoint: weights, optimizer, schedule, RNGs, data order, state."""
+        meta = ck.meta
+        try:
+            self.model.load_state_dict(ck.model_state())
+            self.optimizer.load_state_dict(ck.optimizer_state())
+            if self.schedule is not None and meta.get("scheduler") is not None:
+                self.schedule.scheduler.load_state_dict(meta["scheduler"])
+            gradcli.set_rng_state(meta["rng"])
+            self.train_loader.load_state_dict(meta["loader"])
+            self.state = RunState.from_dict(meta["state"])
+        except Exception as e:  # noqa: BLE001 - any mismatch is the checkpoint's
+            detail = " ".join(str(e).split()) or type(e).__name__
+            raise CheckpointError(f"{source}: cannot resume from it ({detail})") from None
+        saved = meta.get("callbacks") or {}
         for cb in self.callbacks:
-            cb.on_step(self, info)
+            if cb.name:  # earlier versions kept callback state in `state`
+                cb.load_state_dict(saved.get(cb.name, meta["state"]))
+        epoch, batch = meta["loader"]["epoch"], meta["loader"]["batch_index"]
+        if epoch * self.batches + batch != self.state.step:
+            raise CheckpointError(
+                f"{source}: its data position (epoch {epoch}, batch {batch}) does not match "
+                f"its step {self.state.step}; use another checkpoint"
+            )
+
+    # ---- failures ------------------------------------------------------------------------------
+
+    def _non_finite(self, x, y, what: str):
+        """Name the data, or the first layer whose output or gradient is not finite, then stop."""
+        st = self.state
+        if not finite(x):
+            xp = get_array_module(x._data)
+            bad = int(xp.count_nonzero(~xp.isfinite(x._data)))
+            where = (
+                f"the input batch itself holds {bad} non-finite value(s): dataset "
+                f"'{self.config.data.dataset}' has NaN or inf in its data"
+            )
+        else:
+            where = first_non_finite(self.model, self.loss_fn, x, y)
+        raise NonFiniteError(f"{what} at step {st.step + 1} (epoch {st.epoch + 1}); {where}")
 
     def _out_of_memory(self) -> DeviceError:
         info = memory_info(self.device) or {}
@@ -213,162 +352,30 @@ class Trainer:
             if not math.isfinite(value):
                 self._non_finite(x, y, f"gradient norm is {value}")
 
-    def _log_step(self, speed: float, now: float) -> None:
-        st = self.state
-        self.metrics.write(
-            kind="step", epoch=st.epoch + 1, step=st.step,
-            train_loss=st.interval_loss / max(st.interval_steps, 1), lr=self.lr,
-            grad_norm=float(self._grad_norm.item()) if self._grad_norm is not None else None,
-            samples_per_s=round(speed, 1), elapsed_s=round(now - self._started, 3),
-        )  # fmt: skip
-        st.interval_loss, st.interval_steps = 0.0, 0
-
-    def _end_epoch(self) -> None:
-        cfg, st = self.config.train, self.state
-        last_epoch = st.epoch + 1 >= self.total_epochs
-        val = {}
-        due = (st.epoch + 1) % cfg.val_every_epochs == 0 or last_epoch
-        if self.val_loader is not None and due:
-            val = evaluate(self.model, self.loss_fn, self.val_loader, self.num_classes)
-        elapsed = time.perf_counter() - self._started
-        row = {
-            "kind": "epoch", "epoch": st.epoch + 1, "step": st.step,
-            "train_loss": st.epoch_loss / max(st.epoch_seen, 1),
-            "train_accuracy": (st.epoch_correct / max(st.epoch_seen, 1))
-            if self.num_classes else None,
-            "val_loss": val.get("loss"), "val_accuracy": val.get("accuracy"), "lr": self.lr,
-            "samples_per_s": round(st.epoch_seen / max(elapsed - st.elapsed, 1e-9), 1),
-            "elapsed_s": round(elapsed, 3),
-        }  # fmt: skip
-        self.metrics.write(**row)
-        if self.schedule is not None and not self.schedule.per_step:
-            metric = self.schedule.metric
-            if metric:
-                value = row.get(metric)
-                self.schedule.scheduler.step(value if value is not None else row["train_loss"])
-            else:
-                self.schedule.scheduler.step()
-        st.epoch += 1
-        st.epoch_loss, st.epoch_correct, st.epoch_seen, st.batch = 0.0, 0, 0, 0
-        st.elapsed = elapsed
-        st.history.append({k: v for k, v in row.items() if k != "kind"})
-        self._track_best(row)
-        ck = cfg.checkpoint
-        if ck.every_epochs and (st.epoch % ck.every_epochs == 0 or last_epoch):
-            self.save("last")
-            if ck.keep_last > 1:
-                self._keep_epoch_copy(ck.keep_last)
-        if time.perf_counter() - self._drawn >= _REDRAW_S or last_epoch:
-            self._draw()
-        for cb in self.callbacks:
-            cb.on_epoch_end(self, row)
-
-    def _draw(self) -> None:
-        draw_curves(self.run_dir / "metrics.csv", self.run_dir / "curves.png")
-        self._drawn = time.perf_counter()
-
-    def _metric(self, name: str | None, row: dict):
-        name = name or "val_loss"
-        value = row.get(name)
-        if value is None and name != "train_loss":
-            name, value = "train_loss", row["train_loss"]  # no validation split
-        return name, value
-
-    def _track_best(self, row: dict) -> None:
-        cfg, st = self.config.train, self.state
-        ck = cfg.checkpoint
-        if ck.best_metric is not None:
-            name, value = self._metric(ck.best_metric, row)
-            maximise = (ck.mode or ("max" if "accuracy" in name else "min")) == "max"
-            if st.best is None or (value > st.best if maximise else value < st.best):
-                st.best, st.best_epoch = value, st.epoch
-                self.save("best")
-        es = cfg.early_stopping
-        if es is not None:
-            name, value = self._metric(es.metric, row)
-            maximise = (es.mode or ("max" if "accuracy" in name else "min")) == "max"
-            ref = st.es_best
-            better = ref is None or (
-                value > ref + es.min_delta if maximise else value < ref - es.min_delta
-            )
-            if better:
-                st.es_best, st.bad_epochs = value, 0
-            else:
-                st.bad_epochs += 1
-                st.stopped_early = st.bad_epochs >= es.patience
-
-    # ---- checkpoints -------------------------------------------------------------------------
-
-    def save(self, which: str) -> Path:
-        meta = {
-            "config": self.config.model_dump(mode="json"),
-            "state": asdict(self.state),
-            "rng": gradcli.get_rng_state(),
-            "loader": self.train_loader.state_dict(),
-            "scheduler": self.schedule.scheduler.state_dict() if self.schedule else None,
-            "dataset": self.data.info.to_dict(),
-            "transforms": self.data.transforms.spec(),
-            "versions": versions(),
-        }
-        path = self.run_dir / "checkpoints" / f"{which}.safetensors"
-        return ckpt_io.save(path, ckpt_io.pack(self.model, self.optimizer, meta))
-
-    def _keep_epoch_copy(self, keep: int) -> None:
-        folder = self.run_dir / "checkpoints"
-        copy = folder / f"epoch-{self.state.epoch:04d}.safetensors"
-        copy.write_bytes((folder / "last.safetensors").read_bytes())
-        for old in sorted(folder.glob("epoch-*.safetensors"))[:-keep]:
-            old.unlink()
-
-    def _restore(self, ck: ckpt_io.Checkpoint) -> None:
-        meta = ck.meta
-        self.model.load_state_dict(ck.model_state())
-        self.optimizer.load_state_dict(ck.optimizer_state())
-        if self.schedule is not None and meta.get("scheduler") is not None:
-            self.schedule.scheduler.load_state_dict(meta["scheduler"])
-        gradcli.set_rng_state(meta["rng"])
-        self.train_loader.load_state_dict(meta["loader"])
-        self.state = RunState(**meta["state"])
-        MetricsLog.truncate_after(self.run_dir / "metrics.csv", self.state.step)
-
-    # ---- failures ----------------------------------------------------------------------------
-
-    def _non_finite(self, x, y, what: str):
-        """Name the first layer whose output or gradient is not finite, then stop."""
-        st = self.state
-        where = first_non_finite(self.model, self.loss_fn, x, y)
-        raise NonFiniteError(
-            f"{what} at step {st.step + 1} (epoch {st.epoch + 1}); {where}. The last good "
-            f"checkpoint is kept in {self.run_dir / 'checkpoints'}. Try a lower optimizer.lr or "
-            "train.grad_clip"
-        )
-
-    def _install_sigint(self):
+    def _install_signal_handlers(self) -> dict:
+        """Ctrl-C, SIGTERM (Slurm, Kubernetes) and SIGHUP finish the step, then stop with a
+        checkpoint; a second one leaves at once (checkpoints are written atomically)."""
         if threading.current_thread() is not threading.main_thread():
-            return None
+            return {}
 
         def handler(signum, frame):
-            if self._stop_requested:  # second Ctrl-C: leave at once (checkpoints are atomic)
+            if self._stop_signal is not None:
                 raise KeyboardInterrupt
-            self._stop_requested = True
+            self._stop_signal = signum
 
-        return signal.signal(signal.SIGINT, handler)
+        return {signum: signal.signal(signum, handler) for signum in STOP_SIGNALS}
 
     def _summary(self, wall: float) -> dict:
         st = self.state
-        final = st.history[-1] if st.history else {}
-        best = next((h for h in st.history if h["epoch"] == st.best_epoch), None)
         return {
             "name": self.config.name,
             "epochs": st.epoch,
             "steps": st.step,
             "stopped_early": st.stopped_early,
             "wall_time_s": round(wall, 3),
-            "samples_per_s": final.get("samples_per_s"),  # the last epoch's
-            "final": final,
-            "best": {"metric": self.config.train.checkpoint.best_metric, "epoch": st.best_epoch,
-                     "value": st.best, "row": best},
+            "samples_per_s": round(st.samples / max(st.elapsed, 1e-9), 1),  # the whole run's
+            "final": st.history[-1] if st.history else {},
             "parameters": sum(p.numel() for p in self.model.parameters()),
             "device": str(self.device or "cpu"),
             "versions": versions(),
-        }  # fmt: skip
+        }

@@ -8,7 +8,6 @@ import pytest
 
 import gradcli
 import gradcli.nn.functional as F
-from gradcli.train import checkpoint
 
 pytestmark = pytest.mark.gpu
 
@@ -54,7 +53,7 @@ def test_op_matches_numpy(name):
 
 def test_short_training_run_and_checkpoints_cross_devices(tmp_path):
     from gradcli.config.load import Source, load_data
-    from gradcli.train.trainer import Trainer
+    from gradcli.train import session
 
     data = {
         "name": "gpu", "seed": 0, "device": "cuda",
@@ -67,10 +66,10 @@ def test_short_training_run_and_checkpoints_cross_devices(tmp_path):
         "train": {"epochs": 2, "log_every_steps": 5},
     }  # fmt: skip
     cfg = load_data(data, Source("gpu", {}))
-    trainer = Trainer(cfg, tmp_path / "gpu", gradcli.device("cuda"))
-    summary = trainer.fit()
+    run = session.start(cfg, run_dir=tmp_path / "gpu", device="cuda")
+    summary = run.fit()
     assert summary["final"]["val_accuracy"] > 0.1
-    assert all(p.is_cuda for p in trainer.model.parameters())
+    assert all(p.is_cuda for p in run.trainer.model.parameters())
     # a GPU checkpoint evaluates on the CPU and on the GPU alike
     from gradcli.train.evaluation import evaluate_checkpoint
 
@@ -80,5 +79,5 @@ def test_short_training_run_and_checkpoints_cross_devices(tmp_path):
     assert abs(on_cpu["loss"] - on_gpu["loss"]) < 1e-4
     assert on_cpu["accuracy"] == pytest.approx(summary["final"]["val_accuracy"], abs=1e-9)
     # and it resumes on the CPU
-    resumed = Trainer(cfg, tmp_path / "gpu", gradcli.device("cpu"), resume=checkpoint.load(path))
-    assert resumed.state.epoch == 2
+    with session.resume(path, device="cpu") as resumed:
+        assert resumed.trainer.state.epoch == 2

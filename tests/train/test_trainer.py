@@ -8,7 +8,8 @@ import yaml
 import gradcli
 from gradcli.config.load import Source, load_data
 from gradcli.errors import DeviceError
-from gradcli.train import checkpoint
+from gradcli.train import checkpoint, session
+from gradcli.train.state import NonFiniteError
 from gradcli.train.trainer import Trainer
 
 BASE = {
@@ -36,22 +37,22 @@ def test_early_stopping_stops_after_patience(tmp_path):
         "optimizer.lr": 1e-12, "train.epochs": 6,
         "train.early_stopping": "{metric: val_loss, patience: 2, min_delta: 0.1}",
     })  # fmt: skip
-    summary = Trainer(cfg, tmp_path, None).fit()
+    summary = session.start(cfg, run_dir=tmp_path).fit()
     assert summary["stopped_early"] and summary["epochs"] == 3
 
 
 def test_grad_clipping_by_norm_is_logged(tmp_path):
     cfg = config(**{"train.grad_clip": "{max_norm: 0.01}"})
-    Trainer(cfg, tmp_path, None).fit()
+    session.start(cfg, run_dir=tmp_path).fit()
     rows = [r for r in csv.DictReader(open(tmp_path / "metrics.csv")) if r["kind"] == "step"]
     assert rows and all(float(r["grad_norm"]) > 0 for r in rows)
 
 
 def test_grad_clipping_by_value_bounds_every_gradient(tmp_path):
     cfg = config(**{"train.grad_clip": "{value: 0.001}", "train.steps": 1})
-    trainer = Trainer(cfg, tmp_path, None)
-    trainer.fit()
-    for p in trainer.model.parameters():
+    run = session.start(cfg, run_dir=tmp_path)
+    run.fit()
+    for p in run.trainer.model.parameters():
         assert float(p.grad.abs().max()) <= 0.001 + 1e-9
 
 
@@ -59,7 +60,7 @@ def test_checkpoints_keep_last_n_epoch_copies_and_best(tmp_path):
     cfg = config(
         **{"train.epochs": 4, "train.checkpoint": "{keep_last: 2, best_metric: val_accuracy}"}
     )
-    Trainer(cfg, tmp_path, None).fit()
+    session.start(cfg, run_dir=tmp_path).fit()
     names = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
     assert names == [
         "best.safetensors", "epoch-0003.safetensors", "epoch-0004.safetensors", "last.safetensors",
@@ -74,11 +75,28 @@ def test_regression_has_no_accuracy(tmp_path):
                     "out_features": 2}, "batch_size": 16, "val_split": 0.25}  # fmt: skip
     data["model"] = {"input_shape": [5], "layers": [{"linear": 2}]}
     data["loss"] = "mse"
-    summary = Trainer(load_data(data, Source("t", {})), tmp_path, None).fit()
+    summary = session.start(load_data(data, Source("t", {})), run_dir=tmp_path).fit()
     assert summary["final"]["val_accuracy"] is None and summary["final"]["val_loss"] > 0
 
 
 @pytest.mark.skipif(gradcli.cuda.is_available(), reason="a GPU is present")
 def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
     with pytest.raises(DeviceError, match="CUDA device requested"):
-        Trainer(config(), tmp_path, gradcli.device("cuda"))
+        Trainer(config(), gradcli.device("cuda"))
+
+
+def test_non_finite_weights_are_never_written(tmp_path):
+    run = session.start(config(**{"train.checkpoint.every_steps": 1}), run_dir=tmp_path)
+    step = run.trainer.optimizer.step
+
+    def overflowing_step():
+        step()
+        if run.trainer.state.step == 1:  # the second step leaves an infinite weight
+            run.trainer.model[0].weight._data[0, 0] = float("inf")
+
+    run.trainer.optimizer.step = overflowing_step
+    last = tmp_path / "checkpoints" / "last.safetensors"
+    with pytest.raises(NonFiniteError, match="weights became non-finite at step 2") as e:
+        run.fit()
+    assert f"the last good checkpoint is {last} (step 1)" in str(e.value)
+    assert checkpoint.load(last).meta["state"]["step"] == 1

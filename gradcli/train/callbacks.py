@@ -1,0 +1,253 @@
+"""What a run writes: each output is a callback the training loop fires events at.
+
+Each is registered in `OUTPUTS` with a `for_run(config, run_dir, command)` that makes it for
+one run (or None when the config turns it off). They hear each event in registration order:
+the metrics row is written before the checkpoint that a resume truncates metrics.csv back to,
+and early stopping decides before the checkpoint that saves its decision. A new kind of run
+output is one more registered callback, here or in a module of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from gradcli.registry import Registry
+from gradcli.train import checkpoint as ckpt_io
+from gradcli.train.metrics import MetricsLog
+from gradcli.train.state import Callback
+
+OUTPUTS: Registry[type[Callback]] = Registry("run output")
+_REDRAW_S = 5.0  # curves.png is redrawn after an epoch at most this often (and at the end)
+
+
+def _metric(name: str | None, row: dict) -> tuple[str, float]:
+    """The row's value of `name`; the training loss when there is no validation split."""
+    name = name or "val_loss"
+    value = row.get(name)
+    if value is None and name != "train_loss":
+        name, value = "train_loss", row["train_loss"]
+    return name, value
+
+
+def _maximise(mode: str | None, metric: str) -> bool:
+    return (mode or ("max" if "accuracy" in metric else "min")) == "max"
+
+
+def _final_epoch(trainer) -> bool:
+    st = trainer.state
+    return st.epoch >= trainer.total_epochs or st.stopped_early or trainer._steps_done()
+
+
+@OUTPUTS.register("metrics")
+class MetricsCSV(Callback):
+    """metrics.csv: a row per logged step and per epoch, flushed as written."""
+
+    def __init__(self, path: Path):
+        self.path, self.log = path, None
+
+    @classmethod
+    def for_run(cls, config, run_dir: Path, command=None):
+        return cls(run_dir / "metrics.csv")
+
+    def on_train_start(self, trainer):
+        # A resumed run drops what the killed one wrote after its checkpoint.
+        MetricsLog.truncate_after(self.path, trainer.state.step, trainer.state.epoch)
+        self.log = MetricsLog(self.path)
+
+    def on_log(self, trainer, row):
+        self.log.write(**row)
+
+    def on_epoch_end(self, trainer, row):
+        self.log.write(**row)
+
+    def close(self):
+        if self.log is not None:
+            self.log.close()
+
+
+@OUTPUTS.register("early_stopping")
+class EarlyStopping(Callback):
+    """Stop when the watched metric has not improved by `min_delta` for `patience` epochs."""
+
+    name = "early_stopping"
+
+    def __init__(self, spec):
+        self.spec, self.best, self.bad_epochs = spec, None, 0
+
+    @classmethod
+    def for_run(cls, config, run_dir: Path, command=None):
+        spec = config.train.early_stopping
+        return cls(spec) if spec is not None else None
+
+    def on_epoch_end(self, trainer, row):
+        name, value = _metric(self.spec.metric, row)
+        delta = self.spec.min_delta
+        if _maximise(self.spec.mode, name):
+            better = self.best is None or value > self.best + delta
+        else:
+            better = self.best is None or value < self.best - delta
+        if better:
+            self.best, self.bad_epochs = value, 0
+        else:
+            self.bad_epochs += 1
+            trainer.state.stopped_early = self.bad_epochs >= self.spec.patience
+
+    def state_dict(self):
+        return {"es_best": self.best, "bad_epochs": self.bad_epochs}
+
+    def load_state_dict(self, state):
+        self.best, self.bad_epochs = state.get("es_best"), int(state.get("bad_epochs", 0))
+
+
+@OUTPUTS.register("checkpoints")
+class Checkpoints(Callback):
+    """checkpoints/: `last` every N epochs and steps and on interrupt, `best` by a metric,
+    and the newest `keep_last` epoch-numbered copies."""
+
+    name = "checkpoints"
+
+    def __init__(self, folder: Path, policy):
+        self.folder, self.policy = folder, policy
+        self.best = self.best_epoch = None
+        self.last: tuple[Path, int] | None = None  # the newest last.safetensors and its step
+
+    @classmethod
+    def for_run(cls, config, run_dir: Path, command=None):
+        return cls(run_dir / "checkpoints", config.train.checkpoint)
+
+    def save(self, trainer, which: str) -> Path:
+        path = ckpt_io.save(self.folder / f"{which}.safetensors", trainer.checkpoint())
+        if which == "last":
+            self.last = (path, trainer.state.step)
+        return path
+
+    def on_step_end(self, trainer):
+        every = self.policy.every_steps
+        if every and trainer.state.step % every == 0:
+            self.save(trainer, "last")
+
+    def on_epoch_end(self, trainer, row):
+        p, epoch = self.policy, trainer.state.epoch
+        if p.best_metric is not None:
+            name, value = _metric(p.best_metric, row)
+            maximise = _maximise(p.mode, name)
+            if self.best is None or (value > self.best if maximise else value < self.best):
+                self.best, self.best_epoch = value, epoch
+                self.save(trainer, "best")
+        if p.every_epochs and (epoch % p.every_epochs == 0 or _final_epoch(trainer)):
+            self.save(trainer, "last")
+            if p.keep_last > 1:
+                self._keep_epoch_copy(epoch, p.keep_last)
+
+    def on_interrupt(self, trainer, signum):
+        self.save(trainer, "last")
+
+    def on_train_end(self, trainer, summary):
+        history = trainer.state.history
+        row = next((h for h in history if h["epoch"] == self.best_epoch), None)
+        summary["best"] = {"metric": self.policy.best_metric, "epoch": self.best_epoch,
+                           "value": self.best, "row": row}  # fmt: skip
+
+    def _keep_epoch_copy(self, epoch: int, keep: int) -> None:
+        copy = self.folder / f"epoch-{epoch:04d}.safetensors"
+        copy.write_bytes((self.folder / "last.safetensors").read_bytes())
+        for old in sorted(self.folder.glob("epoch-*.safetensors"))[:-keep]:
+            old.unlink()
+
+    def state_dict(self):
+        return {"best": self.best, "best_epoch": self.best_epoch}
+
+    def load_state_dict(self, state):
+        self.best, self.best_epoch = state.get("best"), state.get("best_epoch")
+
+    def describe(self) -> str:
+        """What a failed run leaves behind, for its error message."""
+        if self.last is None:
+            kept = sorted(p.name for p in self.folder.glob("*.safetensors"))
+            if not kept:
+                return "no checkpoint was written"
+            return f"checkpoints kept in {self.folder}: {', '.join(kept)}"
+        path, step = self.last
+        return f"the last good checkpoint is {path} (step {step})"
+
+
+@OUTPUTS.register("curves")
+class Curves(Callback):
+    """curves.png: drawn when the run ends or stops, and after an epoch when the last drawing
+    is older than a few seconds (drawing takes a large part of a second)."""
+
+    def __init__(self, run_dir: Path):
+        self.csv, self.png = run_dir / "metrics.csv", run_dir / "curves.png"
+        self.drawn, self.stale = 0.0, False
+
+    @classmethod
+    def for_run(cls, config, run_dir: Path, command=None):
+        return cls(run_dir)
+
+    def draw(self):
+        from gradcli.train.plots import draw_curves  # matplotlib only when a run draws
+
+        draw_curves(self.csv, self.png)
+        self.drawn, self.stale = time.perf_counter(), False
+
+    def on_train_start(self, trainer):
+        self.drawn = time.perf_counter()
+
+    def on_epoch_end(self, trainer, row):
+        self.stale = True
+        if time.perf_counter() - self.drawn >= _REDRAW_S and not _final_epoch(trainer):
+            self.draw()
+
+    def on_interrupt(self, trainer, signum):
+        if self.stale:
+            self.draw()
+
+    def on_train_end(self, trainer, summary):
+        if self.stale:
+            self.draw()
+
+
+@OUTPUTS.register("summary")
+class Summary(Callback):
+    """summary.json: final and best metrics, throughput, size, versions, the command."""
+
+    def __init__(self, path: Path, command: str | None = None):
+        self.path, self.command = path, command
+
+    @classmethod
+    def for_run(cls, config, run_dir: Path, command=None):
+        return cls(run_dir / "summary.json", command)
+
+    def on_train_end(self, trainer, summary):
+        if self.command:
+            summary["command"] = self.command
+        write_json(self.path, summary)
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Atomically, so a crash never leaves half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(data, indent=2) + "\n")
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def run_outputs(config, run_dir: Path, command: str | None = None) -> list[Callback]:
+    """The registered outputs this config asks for, in the order they must hear events."""
+    made = (cls.for_run(config, run_dir, command) for _, cls in OUTPUTS.items())
+    return [cb for cb in made if cb is not None]

@@ -1,0 +1,160 @@
+"""Start and resume runs: the library side of `gradcli train`.
+
+    run = start(load_config("configs/quickstart.yaml"))      # or resume("runs/quickstart/<run>")
+    summary = run.fit()
+
+Everything is checked (config, data, model, checkpoint) before a run folder is created or
+written to, so a bad input leaves nothing behind; a run folder is locked while it trains.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gradcli.backend import cuda_available, resolve_device
+from gradcli.config.load import Source, load_data
+from gradcli.errors import CheckpointError, ConfigError
+from gradcli.train import checkpoint as ckpt_io
+from gradcli.train.callbacks import Checkpoints, run_outputs
+from gradcli.train.run import RunLock, is_run_dir, mark, new_run_dir
+from gradcli.train.state import NonFiniteError, TrainingInterrupted
+from gradcli.train.trainer import Trainer
+
+
+@dataclass
+class Run:
+    """A run ready to train: its trainer, folder, lock, and what a user should be told."""
+
+    trainer: Trainer
+    folder: Path
+    lock: RunLock
+    notices: list[str] = field(default_factory=list)
+
+    def fit(self) -> dict:
+        """Train to the end. Failures say what was saved; the folder is unlocked either way."""
+        trainer = self.trainer
+        saver = next((c for c in trainer.callbacks if isinstance(c, Checkpoints)), None)
+        try:
+            return trainer.fit()
+        except TrainingInterrupted as e:
+            last = saver.last[0] if saver and saver.last else None
+            st = trainer.state
+            raise TrainingInterrupted(e.signum, st.epoch + 1, st.step, last) from None
+        except NonFiniteError as e:
+            kept = saver.describe() if saver else "no checkpoints are written by this run"
+            raise NonFiniteError(f"{e}; {kept}") from None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Release the run's files, display and folder lock (`fit` does it when it ends)."""
+        for cb in self.trainer.callbacks:
+            cb.close()
+        self.lock.release()
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def start(config, *, run_dir=None, device=None, data_root=None, display=(), command=None) -> Run:
+    """A new run of a validated config, in a new folder (`run_dir`, or under runs_dir)."""
+    dev, notices = _device(device or config.device)
+    trainer = Trainer(config, dev, data_root=data_root)
+    folder = _new_folder(config, run_dir)
+    run = _assemble(trainer, folder, display, command, notices)
+    return run
+
+
+def resume(
+    path, overrides=(), *, run_dir=None, device=None, data_root=None, display=(), command=None
+) -> Run:
+    """Continue a run exactly where its checkpoint stopped, in the checkpoint's run folder.
+
+    A checkpoint outside a run folder (copied elsewhere, say) continues in a new folder, as
+    does any run when `run_dir` is given; nothing is ever written into a folder that is not
+    recognisably a run.
+    """
+    ck, config, ck_path = from_checkpoint(path, overrides)
+    ckpt_io.check_resumable(ck, ck_path)
+    home = ck_path.parent.parent if ck_path.parent.name == "checkpoints" else None
+    lock = folder = None
+    if run_dir is None and home is not None and is_run_dir(home):
+        lock = RunLock(home).acquire()  # before anything is built: fail fast when busy
+    try:
+        dev, notices = _device(device or config.device)
+        trainer = Trainer(config, dev, data_root=data_root)
+        if lock is None:
+            folder = _new_folder(config, run_dir)
+            notices.append(f"{ck_path} is not in a run folder: continuing in {folder}")
+        else:
+            ckpt_io.remove_stale_temps(home / "checkpoints")
+        run = _assemble(trainer, folder or home, display, command, notices, lock)
+        trainer.restore(ck, str(ck_path))
+    except BaseException:
+        if lock is None and folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)  # created above, holds nothing yet
+        elif lock is not None:
+            lock.release()
+        raise
+    st = trainer.state
+    run.notices.append(f"resumed from epoch {st.epoch + 1} step {st.step} of {ck_path}")
+    return run
+
+
+def from_checkpoint(path, overrides=()):
+    """(checkpoint, its config with `overrides` applied, checkpoint file) of a checkpoint
+    file or run folder; the one way eval, resume and inspect-graph read a checkpoint."""
+    ck_path = ckpt_io.resolve(path)
+    ck = ckpt_io.load(ck_path)
+    data = ck.meta.get("config")
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{ck_path}: the checkpoint holds no config to rebuild the run")
+    return ck, load_data(data, Source(str(ck_path), {}), overrides), ck_path
+
+
+def _device(spec: str):
+    dev, notices = resolve_device(spec), []
+    if spec == "auto" and dev.type == "cpu" and not cuda_available():
+        notices.append("device auto: no usable GPU, training on the CPU")
+    return dev, notices
+
+
+def _new_folder(config, run_dir) -> Path:
+    if run_dir is not None:
+        path, key = Path(run_dir), "--run-dir"
+    else:
+        path, key = Path(config.output.runs_dir), config.where("output", "runs_dir")
+    try:
+        if run_dir is None:
+            return new_run_dir(path, config.name)
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise ConfigError(
+                f"--run-dir {path} is not an empty folder; runs are never overwritten"
+            )
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    except OSError as e:
+        raise ConfigError(
+            f"{key}: cannot create a run folder in {path}: {e.strerror or e}; "
+            "point output.runs_dir or --run-dir at a writable folder"
+        ) from None
+
+
+def _assemble(trainer, folder, display, command, notices, lock=None) -> Run:
+    created = lock is None
+    try:
+        if created:
+            mark(folder, trainer.config)
+            lock = RunLock(folder).acquire()
+        trainer.run_dir = folder
+        trainer.callbacks = run_outputs(trainer.config, folder, command) + list(display)
+        return Run(trainer, folder, lock, notices)
+    except BaseException:
+        if created:
+            shutil.rmtree(folder, ignore_errors=True)  # nothing of the user's is in it yet
+        raise
