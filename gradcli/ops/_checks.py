@@ -27,15 +27,15 @@ def pair(op: str, name: str, value, minimum: int) -> tuple:
     return result
 
 
-def check_4d(op: str, t, what: str = "input"):
+def check_4d(op: str, t):
     shape = tuple(t._data.shape)
     if len(shape) == 3:
         raise ShapeError(
-            f"{op}: expected a 4-D {what} (N, C, H, W) but got shape {shape}; "
+            f"{op}: expected a 4-D input (N, C, H, W) but got shape {shape}; "
             "add a batch dimension with x.unsqueeze(0)"
         )
     if len(shape) != 4:
-        raise ShapeError(f"{op}: expected a 4-D {what} (N, C, H, W) but got shape {shape}")
+        raise ShapeError(f"{op}: expected a 4-D input (N, C, H, W) but got shape {shape}")
 
 
 def check_same_kind(op, tensors):
