@@ -1,8 +1,7 @@
 """Every differentiable operation, grouped by family; each module pairs forward and backward.
 
-`gradcli.*` and Tensor's methods use the ops exported here; `gradcli.nn.functional` imports the
-layer and loss ops (conv, pool, padding, normalization, dropout, loss, cross_entropy) from their
-modules.
+Exported here: the ops behind `gradcli.*` and Tensor's methods. The layer and loss ops that only
+`gradcli.nn.functional` exposes (conv2d, batch_norm, cross_entropy, ...) stay in their modules.
 """
 
 from gradcli.ops.activation import log_softmax, relu, sigmoid, softmax, tanh
