@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from gradcli.config.messages import Path_, dotted, format_error
+from gradcli.config.messages import Path_, dotted, format_error, printable
 from gradcli.config.schema import config_model
 from gradcli.errors import ConfigError
 
@@ -74,8 +74,8 @@ def _positions(root, name: str) -> dict:
                     raise ConfigError(f"{name}:{line}:{col}: a key must be a plain name")
                 if key.value in seen and key.tag != "tag:yaml.org,2002:merge":
                     raise ConfigError(
-                        f"{name}:{line}:{col}: duplicate key '{key.value}' (also on line "
-                        f"{seen[key.value]}); keep one"
+                        f"{name}:{line}:{col}: duplicate key '{printable(key.value)}' (also on "
+                        f"line {seen[key.value]}); keep one"
                     )
                 seen[key.value] = line
                 out[path + (key.value,)] = (line, col)
@@ -116,10 +116,11 @@ def _yaml_error(e: yaml.YAMLError, text: str, name: str) -> str:
     lines = text.splitlines() or [""]
     line = lines[min(mark.line, len(lines) - 1)]
     start = max(0, mark.column - 60)  # long lines: show the part around the error
-    caret = " " * (mark.column - start) + "^"
+    caret = " " * len(printable(line[start : mark.column])) + "^"
+    shown = printable(line[start : start + 100])
     return (
-        f"{name}:{mark.line + 1}:{mark.column + 1}: YAML syntax error: {problem}\n"
-        f"    {line[start : start + 100]}\n    {caret}"
+        f"{name}:{mark.line + 1}:{mark.column + 1}: YAML syntax error: {printable(problem)}\n"
+        f"    {shown}\n    {caret}"
     )
 
 
@@ -175,7 +176,9 @@ def validate(data: Any, source: Source):
     if not isinstance(data, dict):
         raise ConfigError(f"{source.name}: expected a mapping of keys (name, data, model, ...)")
     lines = [
-        f"{source.where(p)}: {dotted(p)}: inf and nan are not allowed; give a finite number"
+        printable(
+            f"{source.where(p)}: {dotted(p)}: inf and nan are not allowed; give a finite number"
+        )
         for p in sorted(_non_finite(data), key=str)
     ]
     if not lines:

@@ -14,6 +14,11 @@ Path_ = tuple  # a key path: ("model", "layers", 0, "conv2d")
 _INPUT_CHARS = 60  # a bad value is quoted up to this length: messages stay one line
 
 
+def printable(text: str) -> str:
+    """`text` with control characters escaped: a message stays one line whatever a key holds."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def dotted(path: Path_) -> str:
     out = ""
     for p in path:
@@ -88,7 +93,7 @@ def format_error(err: dict, source) -> str:
         msg = str(ctx["error"])  # without pydantic's "Value error, " prefix
     elif "input" in err and kind not in ("model_type", "dict_type"):
         msg = f"{msg} (got {_short(err['input'])})"
-    return f"{where}: {key}: {msg}"
+    return printable(f"{where}: {key}: {msg}")
 
 
 def _short(value) -> str:

@@ -184,3 +184,11 @@ def test_sequential_scheduler_state_round_trip_through_json(tmp_path):
 )  # fmt: skip
 def test_sequential_scheduler_validated(tmp_path, scheduler, message):
     assert message in error(tmp_path, GOOD + f"scheduler: {scheduler}\n")
+
+
+def test_control_characters_in_keys_stay_on_one_line(tmp_path):
+    msg = error(tmp_path, GOOD + '"\\x1e\\n": 1\n"a\\x1eb": .nan\n')
+    assert msg.splitlines()[1].endswith("c.yaml:9:1: a\\x1eb: inf and nan are not allowed; give "
+                                        "a finite number")  # fmt: skip
+    msg = error(tmp_path, GOOD + '"\\x1e\\n": 1\n')
+    assert len(msg.splitlines()) == 2 and "unknown key '\\x1e\\n'" in msg
