@@ -41,23 +41,14 @@ def check_format(fmt: str) -> str:
 
 def load_target(path: str | os.PathLike, overrides=()) -> Target:
     """A .yaml/.yml config file, or else a checkpoint file or run folder (its last checkpoint)."""
-    from gradcli.train.session import from_checkpoint  # the training stack, for checkpoints
+    from gradcli.train.session import from_checkpoint, trained_model  # for checkpoints only
 
     path = Path(path)
     if path.suffix.lower() in CONFIG_SUFFIXES and not path.is_dir():
         return Target(load_config(path, overrides))
     ckpt, config, ckpt_path = from_checkpoint(path, overrides)
-    state = ckpt.model_state()
-    try:
-        build_model(config).load_state_dict(state)
-    except GradcliError as e:
-        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
-        fix = "drop the --set overrides that change the model" if overrides else "re-train it"
-        raise CheckpointError(
-            f"{ckpt_path}: its weights do not fit the model its config builds "
-            f"({(lines[1:] or lines or [str(e)])[0].rstrip('. ')}); {fix}"
-        ) from None
-    return Target(config, state, ckpt_path)
+    trained_model(ckpt, config, ckpt_path, overrides)  # the weights must fit the model
+    return Target(config, ckpt.model_state(), ckpt_path)
 
 
 def graph_of(target: Target, batch_size: int | None = None) -> Graph:

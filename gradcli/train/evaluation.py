@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from gradcli.backend import resolve_device
-from gradcli.config.build import build_loss, build_model
-from gradcli.config.load import Source, load_data
+from gradcli.config.build import build_loss
 from gradcli.data import DataLoader, build_datasets
 from gradcli.errors import ConfigError, DataError
-from gradcli.train import checkpoint
 from gradcli.train.metrics import evaluate
+from gradcli.train.session import from_checkpoint, trained_model
 
 SPLITS = ("test", "val", "train")
 
@@ -25,13 +24,9 @@ def evaluate_checkpoint(
     """
     if split not in SPLITS:
         raise ConfigError(f"--split must be one of {', '.join(SPLITS)}, not '{split}'")
-    path = checkpoint.resolve(path)
-    ck = checkpoint.load(path)
-    config = load_data(ck.meta["config"], Source(str(path), {}), overrides)
+    ck, config, path = from_checkpoint(path, overrides)
     dev = resolve_device(device or "cpu")
-    model = build_model(config)
-    model.load_state_dict(ck.model_state())
-    model.to(dev)
+    model = trained_model(ck, config, path, overrides).to(dev)
     d = config.data
     # Only the files of `split` are read: the fitted transforms come from the checkpoint.
     splits = build_datasets(

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gradcli.backend import cuda_available, resolve_device
+from gradcli.config.build import build_model
 from gradcli.config.load import Source, load_data
-from gradcli.errors import CheckpointError, ConfigError
+from gradcli.errors import CheckpointError, ConfigError, GradcliError
 from gradcli.train import checkpoint as ckpt_io
 from gradcli.train.callbacks import Checkpoints, run_outputs
 from gradcli.train.run import RunLock, is_run_dir, mark, new_run_dir
@@ -115,6 +116,21 @@ def from_checkpoint(path, overrides=()):
     if not isinstance(data, dict):
         raise CheckpointError(f"{ck_path}: the checkpoint holds no config to rebuild the run")
     return ck, load_data(data, Source(str(ck_path), {}), overrides), ck_path
+
+
+def trained_model(ck, config, ck_path, overrides=()):
+    """The model `config` builds, with the checkpoint's weights; a mismatch is one line."""
+    model = build_model(config)
+    try:
+        model.load_state_dict(ck.model_state())
+    except GradcliError as e:
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+        fix = "drop the --set overrides that change the model" if overrides else "re-train it"
+        raise CheckpointError(
+            f"{ck_path}: its weights do not fit the model its config builds "
+            f"({(lines[1:] or lines or [str(e)])[0].rstrip('. ')}); {fix}"
+        ) from None
+    return model
 
 
 def _device(spec: str):

@@ -79,7 +79,7 @@ def test_eval_rejects_corrupt_and_foreign_files(tmp_path, trained):
     (tmp_path / "junk.safetensors").write_bytes(b"not a checkpoint at all")
     for name, message in (
         ("cut", "is truncated"), ("foreign", "not a gradcli checkpoint"),
-        ("junk", "not a safetensors file"), ("missing", "checkpoint not found"),
+        ("junk", "not a checkpoint"), ("missing", "checkpoint not found"),
     ):  # fmt: skip
         result = run("eval", tmp_path / f"{name}.safetensors")
         assert result.returncode == 1, name
