@@ -9,86 +9,15 @@ class here (see CONTRIBUTING.md).
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, PositiveInt, model_serializer, model_validator
+from pydantic import Field, PositiveInt
 
 from gradcli import nn
-from gradcli.config.spec import Spec, SpecRegistry, tagged_union
-from gradcli.errors import ConfigError
+from gradcli.config.spec import LayerSpec, SpecRegistry, tagged_union
 
-Shape = tuple[int, ...]
 Pair = PositiveInt | tuple[PositiveInt, PositiveInt]
 Pad = Annotated[int, Field(ge=0)] | tuple[int, int]
-_NDIM = {1: "flat features", 3: "(channels, height, width)"}
-
-
-class LayerSpec(Spec):
-    """A layer. `expects = (ndim, fix)` checks the input's rank before `build` is called."""
-
-    shorthand: ClassVar[str | None] = None  # the field a scalar value sets: `- linear: 10`
-    expects: ClassVar[tuple[int, str] | None] = None
-
-    def build(self, shape: Shape) -> nn.Module:
-        """The module for one sample of shape `shape` (no batch dimension)."""
-        raise NotImplementedError
-
-    def num_params(self, shape: Shape) -> int:
-        """Parameters `build(shape)` would allocate: checked before allocating. Override it in
-        layers whose size grows with the config (0 for the others)."""
-        return 0
-
-    def check_input(self, shape: Shape, where: str) -> None:
-        if self.expects is not None and len(shape) != self.expects[0]:
-            ndim, fix = self.expects
-            raise ConfigError(
-                f"{where} ({self.kind}) expects {_NDIM.get(ndim, f'{ndim} dimensions')} but its "
-                f"input has shape {shape}; {fix}"
-            )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _unwrap(cls, raw: Any) -> Any:
-        if isinstance(raw, str):
-            return {}
-        if isinstance(raw, dict) and len(raw) == 1 and next(iter(raw)) == cls.kind:
-            (value,) = raw.values()
-            if value is None:
-                return {}
-            if isinstance(value, dict) or cls.shorthand is None:
-                return value
-            return {cls.shorthand: value}
-        return raw
-
-    @model_serializer(mode="wrap")
-    def _wrap(self, handler):
-        fields = handler(self)
-        return {self.kind: fields} if fields else self.kind
-
-    @classmethod
-    def __get_pydantic_json_schema__(cls, core_schema, handler):
-        """What the YAML holds: `{kind: fields}`, `{kind: shorthand}` or the bare `kind`."""
-        inner = handler(core_schema)
-        body = handler.resolve_ref_schema(inner)
-        forms = [dict(body)]
-        if cls.shorthand is not None:
-            forms.append(body["properties"][cls.shorthand])
-        if cls.bare_allowed():
-            forms.append({"type": "null"})
-        wrapped = {
-            "type": "object",
-            "properties": {cls.kind: forms[0] if len(forms) == 1 else {"anyOf": forms}},
-            "required": [cls.kind],
-            "additionalProperties": False,
-        }
-        body.clear()
-        body.update(
-            {"anyOf": [{"const": cls.kind}, wrapped]} if cls.bare_allowed() else wrapped,
-            title=cls.__name__,
-        )
-        return inner
-
-
 LAYERS = SpecRegistry("layer", LayerSpec)
 
 

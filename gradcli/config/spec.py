@@ -3,7 +3,7 @@ name, which it learns from its registry, so the name is written once (in `regist
 
 Two shapes of component:
 
-- a layer is a one-key mapping or a bare name: `- linear: 10`, `- relu` (`layers.LayerSpec`);
+- a layer is a one-key mapping or a bare name: `- linear: 10`, `- relu` (`LayerSpec`);
 - a loss, optimizer or scheduler is chosen by a `type:` key, and a bare string is just the type:
   `loss: mse` is `loss: {type: mse}` (`Typed`).
 
@@ -17,6 +17,8 @@ from typing import Annotated, Any, ClassVar, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Tag, model_serializer, model_validator
 
+from gradcli import nn
+from gradcli.errors import ConfigError
 from gradcli.registry import Registry
 
 
@@ -87,6 +89,76 @@ class Typed(Spec):
             schema.clear()
             schema.update(anyOf=[{"const": cls.kind}, body], title=cls.__name__)
         return ref
+
+
+Shape = tuple[int, ...]
+_NDIM = {1: "flat features", 3: "(channels, height, width)"}
+
+
+class LayerSpec(Spec):
+    """A layer. `expects = (ndim, fix)` checks the input's rank before `build` is called."""
+
+    shorthand: ClassVar[str | None] = None  # the field a scalar value sets: `- linear: 10`
+    expects: ClassVar[tuple[int, str] | None] = None
+
+    def build(self, shape: Shape) -> nn.Module:
+        """The module for one sample of shape `shape` (no batch dimension)."""
+        raise NotImplementedError
+
+    def num_params(self, shape: Shape) -> int:
+        """Parameters `build(shape)` would allocate: checked before allocating. Override it in
+        layers whose size grows with the config (0 for the others)."""
+        return 0
+
+    def check_input(self, shape: Shape, where: str) -> None:
+        if self.expects is not None and len(shape) != self.expects[0]:
+            ndim, fix = self.expects
+            raise ConfigError(
+                f"{where} ({self.kind}) expects {_NDIM.get(ndim, f'{ndim} dimensions')} but its "
+                f"input has shape {shape}; {fix}"
+            )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap(cls, raw: Any) -> Any:
+        if isinstance(raw, str):
+            return {}
+        if isinstance(raw, dict) and len(raw) == 1 and next(iter(raw)) == cls.kind:
+            (value,) = raw.values()
+            if value is None:
+                return {}
+            if isinstance(value, dict) or cls.shorthand is None:
+                return value
+            return {cls.shorthand: value}
+        return raw
+
+    @model_serializer(mode="wrap")
+    def _wrap(self, handler):
+        fields = handler(self)
+        return {self.kind: fields} if fields else self.kind
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler):
+        """What the YAML holds: `{kind: fields}`, `{kind: shorthand}` or the bare `kind`."""
+        inner = handler(core_schema)
+        body = handler.resolve_ref_schema(inner)
+        forms = [dict(body)]
+        if cls.shorthand is not None:
+            forms.append(body["properties"][cls.shorthand])
+        if cls.bare_allowed():
+            forms.append({"type": "null"})
+        wrapped = {
+            "type": "object",
+            "properties": {cls.kind: forms[0] if len(forms) == 1 else {"anyOf": forms}},
+            "required": [cls.kind],
+            "additionalProperties": False,
+        }
+        body.clear()
+        body.update(
+            {"anyOf": [{"const": cls.kind}, wrapped]} if cls.bare_allowed() else wrapped,
+            title=cls.__name__,
+        )
+        return inner
 
 
 def _type_tag(raw: Any) -> str | None:
