@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
+from gradcli.cli.options import Command
 from gradcli.data.download import dataset_status, download
 from gradcli.data.paths import ENV_VAR, resolve_root
 
@@ -27,7 +28,7 @@ _WHY = {
 }
 
 
-@app.command("list")
+@app.command("list", cls=Command)
 def list_(
     root: Path | None = RootOption,
     verify: bool = typer.Option(True, "--verify/--no-verify", help="Check MD5 checksums."),
@@ -57,7 +58,7 @@ def list_(
     console.print(table)
 
 
-@app.command("download")
+@app.command("download", cls=Command)
 def download_(
     name: str = typer.Argument(..., help="mnist, fashion-mnist or cifar10."),
     root: Path | None = RootOption,

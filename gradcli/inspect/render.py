@@ -34,18 +34,19 @@ def human_count(n: int) -> str:
 
 def summary_table(s: Summary) -> Group:
     """A torchinfo-like table, then the totals and the memory estimate at the batch size."""
-    table = Table(title=f"{s.name}: batch {s.batch_size}, {s.dtype}", title_justify="left")
+    # Text, not markup: names, layer reprs and shapes are printed as written, brackets and all
+    table = Table(title=Text(f"{s.name}: batch {s.batch_size}, {s.dtype}"), title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("Layer", overflow="fold")
     table.add_column("Output shape")
     table.add_column("Params", justify="right")
     table.add_column("Trainable", justify="center")
     table.add_column("Mult-adds/sample", justify="right")
-    table.add_row("", "input", shape_text(s.input_shape), "", "", "")
+    table.add_row("", "input", Text(shape_text(s.input_shape)), "", "", "")
     for r in s.rows:
         table.add_row(
-            str(r.index), r.layer, shape_text(r.output_shape), f"{r.params:,}", r.trainable,
-            f"{r.macs:,}" if r.macs else "-",
+            str(r.index), Text(r.layer), Text(shape_text(r.output_shape)), f"{r.params:,}",
+            r.trainable, f"{r.macs:,}" if r.macs else "-",
         )  # fmt: skip
     t = s.totals
     table.add_section()
