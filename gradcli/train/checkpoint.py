@@ -100,16 +100,16 @@ def save(path: str | os.PathLike, ckpt: Checkpoint) -> Path:
             os.fsync(f.fileno())
         os.replace(tmp, path)
         tmp = None
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)  # make the rename itself durable
-        finally:
-            os.close(dir_fd)
     except OSError as e:
-        raise CheckpointError(_write_failure(path, tmp, len(data), e)) from None
+        raise CheckpointError(_write_failure(path, len(data), e)) from None
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # make the rename itself durable
+    finally:
+        os.close(dir_fd)
     return path
 
 
@@ -124,13 +124,14 @@ def _create_temp(path: Path) -> tuple[Path, int]:
             continue
 
 
-def _write_failure(path: Path, tmp: Path | None, needed: int, e: OSError) -> str:
+def _write_failure(path: Path, needed: int, e: OSError) -> str:
     try:
         st = os.statvfs(path.parent)
         free = f"{_size(st.f_bavail * st.f_frsize)} free"
     except OSError:
         free = "free space unknown"
-    why = "the disk is full" if e.errno in (errno.ENOSPC, errno.EDQUOT) else e.strerror or str(e)
+    full = e.errno in (errno.ENOSPC, errno.EDQUOT)
+    why = "the disk is full" if full else e.strerror or str(e)
     kept = (
         f"the previous {path.name} is intact"
         if path.is_file()
@@ -138,16 +139,15 @@ def _write_failure(path: Path, tmp: Path | None, needed: int, e: OSError) -> str
     )
     return (
         f"cannot write checkpoint {path}: {why} (it needs {_size(needed)}, {free}); {kept}; "
-        "free some space or choose another output folder, then resume"
+        f"{'free some space' if full else 'fix that'} or write the run elsewhere, then resume"
     )
 
 
 def _size(n: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return ""  # not reached
+    if n < 1024:
+        return f"{n} bytes"
+    power = min(int(math.log(n, 1024)), 3)
+    return f"{n / 1024**power:.1f} {('KiB', 'MiB', 'GiB')[power - 1]}"
 
 
 def remove_stale_temps(folder: str | os.PathLike) -> list[Path]:
@@ -280,7 +280,7 @@ def _entry(path: Path, name: str, entry) -> tuple[np.dtype, list[int], int, int]
         return CheckpointError(f"{path} is corrupt: header entry {_q(name)} {why}")
 
     if not isinstance(entry, dict):
-        raise bad(f"is a {type(entry).__name__}, not an object; use an earlier checkpoint")
+        raise bad(f"is {_kind(entry)}, not an object; use an earlier checkpoint")
     dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
     if not isinstance(dtype, str) or dtype not in DTYPES:
         raise bad(f"has dtype {_q(dtype)}; supported: {', '.join(DTYPES)}")
@@ -301,8 +301,14 @@ def _natural(x) -> bool:
 
 def _q(x) -> str:
     """A value from the file, quoted on one short line."""
-    text = json.dumps(x) if isinstance(x, str) else type(x).__name__
+    text = _kind(x) if isinstance(x, (dict, list)) else json.dumps(x)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kind(x) -> str:
+    """A JSON value's type, in JSON's words."""
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    return "null" if x is None else names.get(type(x), "a number")
 
 
 def _gradcli_meta(path: Path, metadata) -> dict:
@@ -322,8 +328,18 @@ def _gradcli_meta(path: Path, metadata) -> dict:
             "or not a mapping); use a checkpoint written by gradcli train"
         )
     for key, kind in _KINDS.items():
-        if meta.get(key) is not None and not isinstance(meta[key], kind):
-            raise _bad_entry(path, key, f"is a {type(meta[key]).__name__}")
+        if key in meta and not isinstance(meta[key], kind):
+            raise CheckpointError(
+                f"{path} is corrupt: its '{key}' entry is {_kind(meta[key])}; "
+                "use an earlier checkpoint"
+            )
+    if not all(
+        isinstance(t, dict) and isinstance(t.get("type"), str) for t in meta.get("transforms", [])
+    ):
+        raise CheckpointError(
+            f"{path} is corrupt: its 'transforms' entry holds one without a 'type'; "
+            "use an earlier checkpoint"
+        )
     return meta
 
 
@@ -339,10 +355,10 @@ def check_resumable(ck: Checkpoint, path) -> None:
     meta = ck.meta
     for key in ("state", "rng", "loader", "optimizer"):
         if not isinstance(meta.get(key), dict):
-            raise _bad_entry(path, key, "is missing" if key not in meta else "is not a mapping")
+            raise _bad_entry(path, key, f"is {_kind(meta[key])}" if key in meta else "is missing")
     for key, ok in _STATE.items():
         if key in meta["state"] and not ok(meta["state"][key]):
-            raise _bad_entry(path, f"state.{key}", f"has a bad value ({_q(meta['state'][key])})")
+            raise _bad_entry(path, f"state.{key}", f"is {_q(meta['state'][key])}")
     if not {"epoch", "step"} <= meta["state"].keys():
         raise _bad_entry(path, "state", "lacks its epoch or step")
     for key, ok in _LOADER.items():
@@ -363,7 +379,7 @@ def check_resumable(ck: Checkpoint, path) -> None:
         raise _bad_entry(path, "optimizer.param_groups", "is not a list of parameter groups")
     for key in ("scheduler", "callbacks"):
         if meta.get(key) is not None and not isinstance(meta[key], dict):
-            raise _bad_entry(path, key, "is not a mapping")
+            raise _bad_entry(path, key, f"is {_kind(meta[key])}, not an object")
     if any(not isinstance(v, dict) for v in (meta.get("callbacks") or {}).values()):
         raise _bad_entry(path, "callbacks", "holds a state that is not a mapping")
     for name in ck.tensors:  # optimizer_state() splits `optim.<index>.<buffer>`
@@ -388,7 +404,11 @@ _STATE = {
     "samples": _natural,
     **dict.fromkeys(("epoch_loss", "interval_loss", "elapsed"), _number),
     "stopped_early": lambda x: isinstance(x, bool),
-    "history": lambda x: isinstance(x, list),
+    # a row per finished epoch; the best-checkpoint summary looks rows up by epoch
+    "history": lambda x: (
+        isinstance(x, list)
+        and all(isinstance(row, dict) and _natural(row.get("epoch")) for row in x)
+    ),
 }
 _LOADER = {
     **dict.fromkeys(("num_samples", "batch_size", "epoch", "batch_index"), _natural),

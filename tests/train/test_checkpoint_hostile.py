@@ -164,7 +164,7 @@ def test_absurd_header_size_is_refused_before_reading(tmp_path):
 @pytest.mark.parametrize(
     "entry, words",
     [
-        ([1, 2], ["is a list, not an object"]),
+        ([1, 2], ["is an array, not an object"]),
         ({"dtype": "F32", "shape": [4]}, ["data_offsets"]),
         ({"dtype": "F32", "shape": [4], "data_offsets": [16, 0]}, ["declares"]),
         ({"dtype": "F32", "shape": [4], "data_offsets": ["0", 16]}, ["data_offsets"]),
@@ -216,6 +216,8 @@ def test_deeply_nested_json_is_refused(saved, where):
         (None, lambda m: json.dumps(dict(m, config=["a"])), ["config"]),
         (None, lambda m: json.dumps(dict(m, state=[1])), ["'state'"]),
         (None, lambda m: json.dumps(dict(m, transforms={"a": 1})), ["'transforms'"]),
+        (None, lambda m: json.dumps(dict(m, transforms=[1])), ["'transforms'", "'type'"]),
+        (None, lambda m: json.dumps(dict(m, state=None)), ["'state' entry is null"]),
     ],
 )
 def test_bad_metadata_is_refused(saved, header, meta, words):
@@ -240,6 +242,8 @@ def test_truncation_anywhere_is_refused(saved):
         (lambda m: m["state"].update(step=-1), "'state.step'"),
         (lambda m: m["state"].update(epoch_loss="x"), "'state.epoch_loss'"),
         (lambda m: m["state"].pop("epoch"), "'state'"),
+        (lambda m: m["state"].update(history=[{"epoch": 1}, "x"]), "'state.history'"),
+        (lambda m: m["state"].update(history=[{"loss": 1}]), "'state.history'"),
         (lambda m: m["loader"].pop("batch_index"), "'loader.batch_index'"),
         (lambda m: m["loader"].update(order=["a"]), "'loader.order'"),
         (lambda m: m["loader"].update(rng_state={"x": 1}), "'loader.rng_state'"),
