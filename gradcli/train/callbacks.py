@@ -1,7 +1,8 @@
 """What a run writes: each output is a callback the training loop fires events at.
 
 Each is registered in `OUTPUTS` with a `for_run(config, run_dir, command)` that makes it for
-one run (or None when the config turns it off). They hear each event in registration order:
+one run (or None when the config turns it off). They hear each event in registration order
+(then by `order`: summary.json is written last, with what the others added to the summary):
 the metrics row is written before the checkpoint that a resume truncates metrics.csv back to,
 and early stopping decides before the checkpoint that saves its decision. A new kind of run
 output is one more registered callback, here or in a module of its own.
@@ -215,6 +216,8 @@ class Curves(Callback):
 class Summary(Callback):
     """summary.json: final and best metrics, throughput, size, versions, the command."""
 
+    order = 100  # after every output that adds to the summary
+
     def __init__(self, path: Path, command: str | None = None):
         self.path, self.command = path, command
 
@@ -250,4 +253,4 @@ def _umask() -> int:
 def run_outputs(config, run_dir: Path, command: str | None = None) -> list[Callback]:
     """The registered outputs this config asks for, in the order they must hear events."""
     made = (cls.for_run(config, run_dir, command) for _, cls in OUTPUTS.items())
-    return [cb for cb in made if cb is not None]
+    return sorted((cb for cb in made if cb is not None), key=lambda cb: cb.order)

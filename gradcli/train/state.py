@@ -107,6 +107,7 @@ class Callback:
     """
 
     name: str | None = None  # the key of its state in checkpoints; None: it keeps no state
+    order: int = 0  # run outputs hear events by `order`, then in registration order
 
     def on_train_start(self, trainer): ...
     def on_epoch_start(self, trainer, epoch: int, batches: int): ...

@@ -1,6 +1,7 @@
 """Trainer behaviours, in process: early stopping, clipping, devices, checkpoint policy."""
 
 import csv
+import json
 
 import pytest
 import yaml
@@ -9,7 +10,8 @@ import gradcli
 from gradcli.config.load import Source, load_data
 from gradcli.errors import DeviceError
 from gradcli.train import checkpoint, session
-from gradcli.train.state import NonFiniteError
+from gradcli.train.callbacks import OUTPUTS
+from gradcli.train.state import Callback, NonFiniteError
 from gradcli.train.trainer import Trainer
 
 BASE = {
@@ -100,3 +102,36 @@ def test_non_finite_weights_are_never_written(tmp_path):
         run.fit()
     assert f"the last good checkpoint is {last} (step 1)" in str(e.value)
     assert checkpoint.load(last).meta["state"]["step"] == 1
+
+
+class EventLog(Callback):
+    """A run output defined here, in the test: it only has to be registered."""
+
+    events: list = []
+
+    @classmethod
+    def for_run(cls, config, run_dir, command=None):
+        return cls()
+
+    def on_train_start(self, trainer):
+        self.events.append("start")
+
+    def on_epoch_end(self, trainer, row):
+        self.events.append(f"epoch {row['epoch']}")
+
+    def on_validation_end(self, trainer, metrics):
+        self.events.append("val")
+
+    def on_train_end(self, trainer, summary):
+        summary["events"] = len(self.events)
+        self.events.append("end")
+
+
+def test_a_registered_run_output_hears_every_run(tmp_path):
+    with OUTPUTS.temporarily("event_log", EventLog):
+        session.start(config(**{"train.epochs": 2}), run_dir=tmp_path / "a").fit()
+    assert EventLog.events == ["start", "val", "epoch 1", "val", "epoch 2", "end"]
+    assert json.loads((tmp_path / "a" / "summary.json").read_text())["events"] == 5
+    EventLog.events.clear()
+    session.start(config(), run_dir=tmp_path / "b").fit()
+    assert EventLog.events == []  # unregistered: gone
