@@ -24,6 +24,35 @@ class LossSpec(Typed):
     def build(self, device=None) -> nn.Module:
         raise NotImplementedError
 
+    def check_options(self, info) -> str | None:
+        """Why this loss's options do not fit the dataset (`info`, a DatasetInfo), or None."""
+        return None
+
+    def check(self, out_shape: tuple[int, ...], info) -> str | None:
+        """Why the model's output for one sample does not fit the dataset's targets under this
+        loss, or None. Both checks run before training."""
+        name = info.name
+        if self.class_targets:
+            n = info.num_classes
+            if n and out_shape != (n,):
+                return (
+                    f"the model outputs shape {list(out_shape)} but dataset '{name}' has {n} "
+                    f"classes; make the last layer `- linear: {n}`"
+                )
+            return None
+        if out_shape == tuple(info.target_shape):
+            return None
+        if info.num_classes and not info.target_shape:
+            return (
+                f"loss '{self.kind}' compares the model's output {list(out_shape)} with targets "
+                f"of the same shape, but dataset '{name}' has class labels; use a class-index "
+                "loss (cross_entropy, nll) or the one_hot transform"
+            )
+        return (
+            f"the model outputs shape {list(out_shape)} but dataset '{name}' has targets of "
+            f"shape {list(info.target_shape)}"
+        )
+
 
 LOSSES = SpecRegistry("loss", LossSpec)
 
@@ -36,12 +65,24 @@ def _weight(weight: list[float] | None, device):
     return gradcli.tensor(weight, device=device) if weight is not None else None
 
 
-@LOSSES.register("cross_entropy")
-class CrossEntropy(LossSpec):
+class _ClassLoss(LossSpec):
     class_targets = True
-    label_smoothing: float = Field(0.0, ge=0.0, le=1.0)
     ignore_index: int = -100
     weight: list[float] | None = Field(None, description="Per-class weights.")
+
+    def check_options(self, info):
+        n = info.num_classes
+        if self.weight is not None and n and len(self.weight) != n:
+            return (
+                f"loss.weight has {len(self.weight)} values but dataset '{info.name}' has {n} "
+                "classes; give one weight per class"
+            )
+        return None
+
+
+@LOSSES.register("cross_entropy")
+class CrossEntropy(_ClassLoss):
+    label_smoothing: float = Field(0.0, ge=0.0, le=1.0)
 
     def build(self, device=None):
         return nn.CrossEntropyLoss(
@@ -51,11 +92,7 @@ class CrossEntropy(LossSpec):
 
 
 @LOSSES.register("nll")
-class NLL(LossSpec):
-    class_targets = True
-    ignore_index: int = -100
-    weight: list[float] | None = None
-
+class NLL(_ClassLoss):
     def build(self, device=None):
         return nn.NLLLoss(_weight(self.weight, device), ignore_index=self.ignore_index)
 

@@ -39,21 +39,21 @@ def finite(t) -> bool:
 
 
 def check_outputs(config, model, info) -> None:
-    """The last layer's size must fit the labels; say so before training, not at step 1."""
+    """The model must have something to train, and its output must fit the dataset's targets
+    under the configured loss (the loss says how): say so before training, not at step 1."""
+    where = config.where("model", "layers", len(config.model.layers) - 1)
+    if not any(p.requires_grad for p in model.parameters()):
+        raise ConfigError(
+            f"{config.where('model', 'layers')}: model.layers has no trainable parameters; add a "
+            "layer that learns (linear, conv2d, ...)"
+        )
     with gradcli.no_grad():
         model.eval()
         out_shape = tuple(model(gradcli.zeros(1, *config.model.input_shape)).shape[1:])
         model.train()
-    where = config.where("model", "layers", len(config.model.layers) - 1)
-    if info.num_classes and config.loss.class_targets:
-        if out_shape != (info.num_classes,):
-            raise ConfigError(
-                f"{where}: the model outputs shape {list(out_shape)} but dataset '{info.name}' "
-                f"has {info.num_classes} classes; make the last layer `- linear: "
-                f"{info.num_classes}`"
-            )
-    elif info.task == "regression" and out_shape != tuple(info.target_shape):
-        raise ConfigError(
-            f"{where}: the model outputs shape {list(out_shape)} but dataset '{info.name}' has "
-            f"targets of shape {list(info.target_shape)}"
-        )
+    problem = config.loss.check_options(info)
+    if problem is not None:
+        raise ConfigError(f"{config.where('loss')}: {problem}")
+    problem = config.loss.check(out_shape, info)
+    if problem is not None:
+        raise ConfigError(f"{where}: {problem}")

@@ -82,6 +82,14 @@ HOSTILE = [
     ("long name", SMALL.replace("name: small", "name: " + "a" * 300).encode(),
      "name: String should have at most 100 characters"),
     ("inf", SMALL.replace("lr: 0.05", "lr: .inf").encode(), "inf and nan are not allowed"),
+    ("no parameters", SMALL.replace("    - conv2d: {out_channels: 4, kernel_size: 3, padding: 1}\n",
+                                    "").replace("    - linear: 10\n", "").encode(),
+     ":12:3: model.layers has no trainable parameters; add a layer that learns"),
+    ("class weights", (SMALL + "loss: {type: cross_entropy, weight: [1, 2]}\n").encode(),
+     "loss.weight has 2 values but dataset 'shapes' has 10 classes; give one weight per class"),
+    ("mse on labels", (SMALL + "loss: mse\n").encode(),
+     "loss 'mse' compares the model's output [10] with targets of the same shape, but dataset "
+     "'shapes' has class labels"),
     ("huge model", SMALL.replace("- linear: 10", "- linear: 10000000").encode(),
      "model.layers[5] (linear) brings the model to 7,850,000,040 parameters"),
 ]  # fmt: skip
