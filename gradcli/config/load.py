@@ -156,20 +156,23 @@ def _has(node, part) -> bool:
     return isinstance(node, list) and isinstance(part, int) and part < len(node)
 
 
-def _non_finite(data: Any) -> list[Path_]:
-    """Paths of inf and nan numbers anywhere, dataset options included (bounded walk)."""
+def _non_finite(data: Any, name: str) -> list[Path_]:
+    """Paths of inf and nan numbers anywhere, dataset options included. Data that did not come
+    through `parse_yaml` (a checkpoint's stored config) gets its size and depth bounded here."""
     found, stack = [], [(data, ())]
     for _ in range(MAX_NODES + 1):
         if not stack:
             return found
         value, path = stack.pop()
+        if isinstance(value, (dict, list)) and len(path) >= MAX_DEPTH:
+            raise ConfigError(f"{name}: {dotted(path)}: nested more than {MAX_DEPTH} levels deep")
         if isinstance(value, float) and not math.isfinite(value):
             found.append(path)
-        elif isinstance(value, dict) and len(path) <= MAX_DEPTH:
+        elif isinstance(value, dict):
             stack.extend((v, path + (k,)) for k, v in value.items())
-        elif isinstance(value, list) and len(path) <= MAX_DEPTH:
+        elif isinstance(value, list):
             stack.extend((v, path + (i,)) for i, v in enumerate(value))
-    raise ConfigError(f"the config holds more than {MAX_NODES:,} values")
+    raise ConfigError(f"{name}: the config holds more than {MAX_NODES:,} values")
 
 
 def validate(data: Any, source: Source):
@@ -179,7 +182,7 @@ def validate(data: Any, source: Source):
         printable(
             f"{source.where(p)}: {dotted(p)}: inf and nan are not allowed; give a finite number"
         )
-        for p in sorted(_non_finite(data), key=str)
+        for p in sorted(_non_finite(data, source.name), key=str)
     ]
     if not lines:
         try:

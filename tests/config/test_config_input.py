@@ -192,3 +192,17 @@ def test_control_characters_in_keys_stay_on_one_line(tmp_path):
                                         "a finite number")  # fmt: skip
     msg = error(tmp_path, GOOD + '"\\x1e\\n": 1\n')
     assert len(msg.splitlines()) == 2 and "unknown key '\\x1e\\n'" in msg
+
+
+def test_stored_configs_are_bounded_too():
+    """A checkpoint's config arrives as data, not YAML: its depth and size are checked too."""
+    from gradcli.config.load import Source, load_data
+
+    deep: list = []
+    for _ in range(1000):
+        deep = [deep]
+    data = {"name": "x", "data": {"dataset": "blobs", "options": {"a": deep}}}
+    with pytest.raises(ConfigError, match=r"^ck: data\.options\.a(\[0\])+: nested more than 64"):
+        load_data(data, Source("ck", {}))
+    with pytest.raises(ConfigError, match="^ck: the config holds more than 100,000 values"):
+        load_data({"name": "x", "data": {"options": {"a": [0] * 200_000}}}, Source("ck", {}))
