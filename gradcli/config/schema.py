@@ -133,6 +133,9 @@ def _make_config() -> type[BaseModel]:
         _name = field_validator("name")(_check_name)
         _device = field_validator("device")(_check_device)
 
+    # named as if defined at module level: reprs read `Config(...)`, and pickle finds the
+    # class through the module's __getattr__ below
+    Model.__qualname__, Config.__qualname__ = "Model", "Config"
     return Config
 
 
@@ -150,4 +153,6 @@ def config_model() -> type[BaseModel]:
 def __getattr__(name: str):
     if name == "Config":  # `from gradcli.config.schema import Config`: the current model
         return config_model()
+    if name == "Model":
+        return config_model().model_fields["model"].annotation
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
