@@ -108,12 +108,14 @@ def _capture(out, path):
 def test_fifo_is_refused_without_blocking(tmp_path):
     fifo = tmp_path / "last.safetensors"
     os.mkfifo(fifo)
+    finished = False
     try:
         finished, error = _load_in_thread(fifo)
         assert finished, "load() blocked on a FIFO"
         assert isinstance(error, CheckpointError) and "FIFO" in str(error)
-    finally:  # a blocked reader returns once a writer comes and goes
-        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)) if not finished else None
+    finally:
+        if not finished:  # a reader blocked in open() returns once a writer comes and goes
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
