@@ -103,6 +103,13 @@ class Header(Callback):
         if summary["stopped_early"]:
             line += "; stopped early"
         self.console.print(line, markup=False)
+        test = summary.get("test")
+        if test:
+            text = f"test split ({test['samples']:,} samples, checkpoint of epoch {test['epoch']}):"
+            text += f" loss {_num(test['loss'])}"
+            if "accuracy" in test:
+                text += f" acc {_pct(test['accuracy'])}"
+            self.console.print(text, markup=False)
 
 
 class RichDisplay(Header):

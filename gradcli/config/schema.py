@@ -67,6 +67,9 @@ class Train(Strict):
     checkpoint: Checkpoint = Field(default_factory=Checkpoint)
     log_every_steps: PositiveInt = 50
     val_every_epochs: PositiveInt = 1
+    test: bool = Field(
+        False, description="At the end, evaluate the best checkpoint (else the last) on test."
+    )
 
     @model_validator(mode="after")
     def _length(self):

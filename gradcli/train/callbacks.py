@@ -212,6 +212,30 @@ class Curves(Callback):
             self.draw()
 
 
+@OUTPUTS.register("test")
+class TestSplit(Callback):
+    """`train.test: true`: at the end, the best checkpoint (else the last) on the test split,
+    its metrics in summary.json and the final line."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    @classmethod
+    def for_run(cls, config, run_dir: Path, command=None):
+        return cls(run_dir / "checkpoints") if config.train.test else None
+
+    def on_train_end(self, trainer, summary):
+        from gradcli.train.evaluation import evaluate_checkpoint  # it builds a run of its own
+
+        path = next((p for p in (self.folder / f"{w}.safetensors" for w in ("best", "last"))
+                     if p.is_file()), None)  # fmt: skip
+        if path is None:
+            return
+        result = evaluate_checkpoint(path, "test", trainer.data_root, device=trainer.device)
+        keep = ("checkpoint", "epoch", "samples", "loss", "accuracy", "top5_accuracy", "mse", "mae")
+        summary["test"] = {k: result[k] for k in keep if k in result}
+
+
 @OUTPUTS.register("summary")
 class Summary(Callback):
     """summary.json: final and best metrics, throughput, size, versions, the command."""

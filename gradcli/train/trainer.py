@@ -49,6 +49,7 @@ class Trainer:
         self.config, self.device = config, device
         self.callbacks = list(callbacks)
         self.run_dir = None  # where the callbacks write, when they write a run folder
+        self.data_root = data_root
         gradcli.manual_seed(config.seed)
         d = config.data
         self.data = build_datasets(

@@ -11,6 +11,7 @@ from gradcli.config.load import Source, load_data
 from gradcli.errors import DeviceError
 from gradcli.train import checkpoint, session
 from gradcli.train.callbacks import OUTPUTS
+from gradcli.train.evaluation import evaluate_checkpoint
 from gradcli.train.state import Callback, NonFiniteError
 from gradcli.train.trainer import Trainer
 
@@ -135,3 +136,13 @@ def test_a_registered_run_output_hears_every_run(tmp_path):
     EventLog.events.clear()
     session.start(config(), run_dir=tmp_path / "b").fit()
     assert EventLog.events == []  # unregistered: gone
+
+
+def test_train_test_evaluates_the_best_checkpoint_on_the_test_split(tmp_path):
+    cfg = config(**{"train.test": "true", "train.checkpoint.best_metric": "val_accuracy"})
+    summary = session.start(cfg, run_dir=tmp_path).fit()
+    best = tmp_path / "checkpoints" / "best.safetensors"
+    expected = evaluate_checkpoint(best, "test")
+    assert summary["test"]["checkpoint"] == str(best)
+    assert summary["test"]["accuracy"] == expected["accuracy"] and expected["samples"] > 0
+    assert json.loads((tmp_path / "summary.json").read_text())["test"] == summary["test"]
