@@ -3,8 +3,32 @@
 from __future__ import annotations
 
 import gradcli
-from gradcli.backend import get_array_module
-from gradcli.errors import ConfigError
+from gradcli.backend import get_array_module, memory_info
+from gradcli.errors import ConfigError, DeviceError
+
+
+def explain_non_finite(model, loss_fn, x, y, dataset: str) -> str:
+    """Where a non-finite loss came from: the data itself, or the first layer whose output or
+    gradient is not finite."""
+    if not finite(x):
+        xp = get_array_module(x._data)
+        bad = int(xp.count_nonzero(~xp.isfinite(x._data)))
+        return (
+            f"the input batch itself holds {bad} non-finite value(s): dataset '{dataset}' has "
+            "NaN or inf in its data"
+        )
+    return first_non_finite(model, loss_fn, x, y)
+
+
+def out_of_memory(device, step: int, batch_size: int) -> DeviceError:
+    """The error for a GPU that ran out of memory: what was in use, and the batch to try."""
+    info, gib = memory_info(device) or {}, 1024**3
+    return DeviceError(
+        f"out of GPU memory at step {step} with batch size {batch_size} (memory pool: "
+        f"{info.get('used', 0) / gib:.2f} GiB in use, {info.get('held', 0) / gib:.2f} GiB held; "
+        f"device: {info.get('free', 0) / gib:.2f} GiB free of {info.get('total', 0) / gib:.2f} "
+        f"GiB). Lower the batch size, e.g. --set data.batch_size={max(1, batch_size // 2)}"
+    )
 
 
 def first_non_finite(model, loss_fn, x, y) -> str:

@@ -17,13 +17,13 @@ import time
 import numpy as np
 
 import gradcli
-from gradcli.backend import get_array_module, is_out_of_memory, memory_info
+from gradcli.backend import is_out_of_memory
 from gradcli.config.build import build_loss, build_model, build_optimizer, build_scheduler
 from gradcli.data import DataLoader, build_datasets
-from gradcli.errors import CheckpointError, ConfigError, DeviceError
+from gradcli.errors import CheckpointError, ConfigError
 from gradcli.nn.utils import clip_grad_norm_, clip_grad_value_
 from gradcli.train import checkpoint as ckpt_io
-from gradcli.train.checks import check_outputs, finite, first_non_finite
+from gradcli.train.checks import check_outputs, explain_non_finite, finite, out_of_memory
 from gradcli.train.metrics import evaluate
 from gradcli.train.run import versions
 from gradcli.train.state import (
@@ -158,7 +158,8 @@ class Trainer:
                 self.optimizer.step()
             except Exception as e:
                 if is_out_of_memory(e):
-                    raise self._out_of_memory() from None
+                    bs = self.config.data.batch_size
+                    raise out_of_memory(self.device, st.step + 1, bs) from None
                 raise
             if self.schedule is not None and self.schedule.per_step:
                 self.schedule.scheduler.step()
@@ -313,30 +314,9 @@ class Trainer:
     # ---- failures ------------------------------------------------------------------------------
 
     def _non_finite(self, x, y, what: str):
-        """Name the data, or the first layer whose output or gradient is not finite, then stop."""
-        st = self.state
-        if not finite(x):
-            xp = get_array_module(x._data)
-            bad = int(xp.count_nonzero(~xp.isfinite(x._data)))
-            where = (
-                f"the input batch itself holds {bad} non-finite value(s): dataset "
-                f"'{self.config.data.dataset}' has NaN or inf in its data"
-            )
-        else:
-            where = first_non_finite(self.model, self.loss_fn, x, y)
+        st, dataset = self.state, self.config.data.dataset
+        where = explain_non_finite(self.model, self.loss_fn, x, y, dataset)
         raise NonFiniteError(f"{what} at step {st.step + 1} (epoch {st.epoch + 1}); {where}")
-
-    def _out_of_memory(self) -> DeviceError:
-        info = memory_info(self.device) or {}
-        gib = 1024**3
-        return DeviceError(
-            f"out of GPU memory at step {self.state.step + 1} with batch size "
-            f"{self.config.data.batch_size} (memory pool: {info.get('used', 0) / gib:.2f} GiB in "
-            f"use, {info.get('held', 0) / gib:.2f} GiB held; device: "
-            f"{info.get('free', 0) / gib:.2f} GiB free of {info.get('total', 0) / gib:.2f} GiB). "
-            "Lower the batch size, e.g. --set data.batch_size="
-            f"{max(1, self.config.data.batch_size // 2)}"
-        )
 
     def _clip_gradients(self, x, y) -> None:
         clip = self.config.train.grad_clip

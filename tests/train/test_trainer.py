@@ -11,6 +11,7 @@ from gradcli.config.load import Source, load_data
 from gradcli.errors import DeviceError
 from gradcli.train import checkpoint, session
 from gradcli.train.callbacks import OUTPUTS
+from gradcli.train.checks import explain_non_finite
 from gradcli.train.evaluation import evaluate_checkpoint
 from gradcli.train.state import Callback, NonFiniteError
 from gradcli.train.trainer import Trainer
@@ -146,3 +147,11 @@ def test_train_test_evaluates_the_best_checkpoint_on_the_test_split(tmp_path):
     assert summary["test"]["checkpoint"] == str(best)
     assert summary["test"]["accuracy"] == expected["accuracy"] and expected["samples"] > 0
     assert json.loads((tmp_path / "summary.json").read_text())["test"] == summary["test"]
+
+
+def test_non_finite_input_is_blamed_on_the_data():
+    model = gradcli.nn.Linear(2, 3)
+    x = gradcli.tensor([[1.0, float("nan")], [0.0, 1.0]])
+    loss_fn = gradcli.nn.CrossEntropyLoss()
+    why = explain_non_finite(model, loss_fn, x, gradcli.tensor([0, 1]), "blobs")
+    assert why.startswith("the input batch itself holds 1 non-finite value(s): dataset 'blobs'")
