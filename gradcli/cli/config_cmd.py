@@ -11,7 +11,7 @@ import yaml
 from gradcli.cli import options
 from gradcli.cli.options import Command, Group
 from gradcli.config.load import load_config
-from gradcli.config.schema import Config
+from gradcli.config.schema import config_model
 
 app = typer.Typer(
     help="Inspect the config format and resolved configs.", cls=Group, no_args_is_help=True
@@ -19,7 +19,7 @@ app = typer.Typer(
 
 
 def schema_json() -> str:
-    schema = Config.model_json_schema()
+    schema = config_model().model_json_schema()
     schema["title"] = "gradcli run config"
     return json.dumps(schema, indent=2) + "\n"
 
