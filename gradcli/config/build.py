@@ -1,6 +1,7 @@
 """Config -> objects. Each component's spec builds itself (see layers.py, losses.py, ...); this
 module chains the layers, inferring each layer's input size from `model.input_shape`, and
-reports a mismatch or an oversized layer with its index and the shapes, before any data is read.
+reports a mismatch or an oversized layer with its index and the shapes, before any data is read;
+`build_training` makes everything a training run consists of.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import gradcli
 from gradcli import nn, optim
 from gradcli.config import schema as S
 from gradcli.config.schedulers import Span
+from gradcli.data import DataLoader, DataSplits, build_datasets
 from gradcli.errors import ConfigError, GradcliError
 
 MAX_PARAMS = 10**9  # 4 GB of float32 weights, 16 GB with gradients and Adam's moments
@@ -110,3 +112,67 @@ def build_scheduler(config: S.Config, optimizer, steps_per_epoch: int) -> Schedu
     epochs = train.epochs or max(1, -(-(train.steps or 1) // steps_per_epoch))
     span = Span(epochs=epochs, steps=train.steps or epochs * steps_per_epoch)
     return Schedule(spec.build(optimizer, span), spec.per_step, spec.watched_metric())
+
+
+@dataclass
+class Training:
+    """What a training run is made of; the trainer runs it."""
+
+    data: DataSplits
+    model: nn.Module
+    loss_fn: nn.Module
+    optimizer: optim.Optimizer
+    train_loader: DataLoader
+    val_loader: DataLoader | None
+    schedule: Schedule | None
+
+
+def build_training(config: S.Config, device=None, data_root=None) -> Training:
+    """Data (train and validation splits), model, loss, optimizer, loaders and schedule, each
+    checked against the others before the first step."""
+    gradcli.manual_seed(config.seed)
+    d = config.data
+    data = build_datasets(
+        d.dataset, data_root or d.root, d.options, d.transforms, d.val_split, config.seed,
+        splits=("train", "val"),
+    )  # fmt: skip
+    sample_shape = tuple(data.train[0][0].shape)
+    if sample_shape != tuple(config.model.input_shape):
+        raise ConfigError(
+            f"{config.where('model', 'input_shape')}: model.input_shape is "
+            f"{list(config.model.input_shape)} but dataset '{d.dataset}' gives samples of "
+            f"shape {list(sample_shape)} (after transforms); set input_shape to that"
+        )
+    model = build_model(config, device)
+    check_outputs(config, model, data.info)
+    optimizer = build_optimizer(config.optimizer, model.parameters())
+    train_loader = DataLoader(
+        data.train, d.batch_size, shuffle=d.shuffle, seed=config.seed, device=device
+    )
+    val_loader = None
+    if data.val is not None and len(data.val):
+        val_loader = DataLoader(data.val, d.eval_batch_size, device=device)
+    schedule = build_scheduler(config, optimizer, len(train_loader))
+    loss_fn = build_loss(config.loss, device)
+    return Training(data, model, loss_fn, optimizer, train_loader, val_loader, schedule)
+
+
+def check_outputs(config, model, info) -> None:
+    """The model must have something to train, and its output must fit the dataset's targets
+    under the configured loss (the loss says how): say so before training, not at step 1."""
+    where = config.where("model", "layers", len(config.model.layers) - 1)
+    if not any(p.requires_grad for p in model.parameters()):
+        raise ConfigError(
+            f"{config.where('model', 'layers')}: model.layers has no trainable parameters; add a "
+            "layer that learns (linear, conv2d, ...)"
+        )
+    with gradcli.no_grad():
+        model.eval()
+        out_shape = tuple(model(gradcli.zeros(1, *config.model.input_shape)).shape[1:])
+        model.train()
+    problem = config.loss.check_options(info)
+    if problem is not None:
+        raise ConfigError(f"{config.where('loss')}: {problem}")
+    problem = config.loss.check(out_shape, info)
+    if problem is not None:
+        raise ConfigError(f"{where}: {problem}")

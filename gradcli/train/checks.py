@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import gradcli
 from gradcli.backend import get_array_module, memory_info
-from gradcli.errors import ConfigError, DeviceError
+from gradcli.errors import DeviceError
 
 
 def explain_non_finite(model, loss_fn, x, y, dataset: str) -> str:
@@ -60,24 +59,3 @@ def first_non_finite(model, loss_fn, x, y) -> str:
 
 def finite(t) -> bool:
     return bool(get_array_module(t._data).isfinite(t._data).all())
-
-
-def check_outputs(config, model, info) -> None:
-    """The model must have something to train, and its output must fit the dataset's targets
-    under the configured loss (the loss says how): say so before training, not at step 1."""
-    where = config.where("model", "layers", len(config.model.layers) - 1)
-    if not any(p.requires_grad for p in model.parameters()):
-        raise ConfigError(
-            f"{config.where('model', 'layers')}: model.layers has no trainable parameters; add a "
-            "layer that learns (linear, conv2d, ...)"
-        )
-    with gradcli.no_grad():
-        model.eval()
-        out_shape = tuple(model(gradcli.zeros(1, *config.model.input_shape)).shape[1:])
-        model.train()
-    problem = config.loss.check_options(info)
-    if problem is not None:
-        raise ConfigError(f"{config.where('loss')}: {problem}")
-    problem = config.loss.check(out_shape, info)
-    if problem is not None:
-        raise ConfigError(f"{where}: {problem}")

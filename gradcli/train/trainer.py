@@ -18,12 +18,11 @@ import numpy as np
 
 import gradcli
 from gradcli.backend import is_out_of_memory
-from gradcli.config.build import build_loss, build_model, build_optimizer, build_scheduler
-from gradcli.data import DataLoader, build_datasets
-from gradcli.errors import CheckpointError, ConfigError
+from gradcli.config.build import build_training
+from gradcli.errors import CheckpointError
 from gradcli.nn.utils import clip_grad_norm_, clip_grad_value_
 from gradcli.train import checkpoint as ckpt_io
-from gradcli.train.checks import check_outputs, explain_non_finite, finite, out_of_memory
+from gradcli.train.checks import explain_non_finite, finite, out_of_memory
 from gradcli.train.metrics import evaluate
 from gradcli.train.run import versions
 from gradcli.train.state import (
@@ -50,31 +49,11 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.run_dir = None  # where the callbacks write, when they write a run folder
         self.data_root = data_root
-        gradcli.manual_seed(config.seed)
-        d = config.data
-        self.data = build_datasets(
-            d.dataset, data_root or d.root, d.options, d.transforms, d.val_split, config.seed,
-            splits=("train", "val"),
-        )  # fmt: skip
+        parts = build_training(config, device, data_root)
+        self.data, self.model, self.loss_fn = parts.data, parts.model, parts.loss_fn
+        self.optimizer, self.schedule = parts.optimizer, parts.schedule
+        self.train_loader, self.val_loader = parts.train_loader, parts.val_loader
         self.num_classes = self.data.info.num_classes
-        sample_shape = tuple(self.data.train[0][0].shape)
-        if sample_shape != tuple(config.model.input_shape):
-            raise ConfigError(
-                f"{config.where('model', 'input_shape')}: model.input_shape is "
-                f"{list(config.model.input_shape)} but dataset '{d.dataset}' gives samples of "
-                f"shape {list(sample_shape)} (after transforms); set input_shape to that"
-            )
-        self.model = build_model(config, device)
-        check_outputs(config, self.model, self.data.info)
-        self.loss_fn = build_loss(config.loss, device)
-        self.optimizer = build_optimizer(config.optimizer, self.model.parameters())
-        self.train_loader = DataLoader(
-            self.data.train, d.batch_size, shuffle=d.shuffle, seed=config.seed, device=device
-        )
-        self.val_loader = None
-        if self.data.val is not None and len(self.data.val):
-            self.val_loader = DataLoader(self.data.val, d.eval_batch_size, device=device)
-        self.schedule = build_scheduler(config, self.optimizer, len(self.train_loader))
         self.state = RunState()
         self._stop_signal = None  # set by a signal handler: finish the step, then stop
         self._grad_norm = None  # the last total gradient norm, when clipping by norm
