@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -155,7 +156,15 @@ class Checkpoints(Callback):
 
     def _keep_epoch_copy(self, epoch: int, keep: int) -> None:
         copy = self.folder / f"epoch-{epoch:04d}.safetensors"
-        copy.write_bytes((self.folder / "last.safetensors").read_bytes())
+        # A hard link is instant and complete at once (the next save renames a new file over
+        # last.safetensors and leaves it alone); a copy goes through a temporary file.
+        tmp = self.folder / f".{copy.name}.copy.tmp"
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(self.folder / "last.safetensors", tmp)
+        except OSError:
+            shutil.copyfile(self.folder / "last.safetensors", tmp)
+        os.replace(tmp, copy)
         for old in sorted(self.folder.glob("epoch-*.safetensors"))[:-keep]:
             old.unlink()
 
