@@ -26,15 +26,6 @@ OUTPUTS: Registry[type[Callback]] = Registry("run output")
 _REDRAW_S = 5.0  # curves.png is redrawn after an epoch at most this often (and at the end)
 
 
-def _metric(name: str | None, row: dict) -> tuple[str, float]:
-    """The row's value of `name`; the training loss when there is no validation split."""
-    name = name or "val_loss"
-    value = row.get(name)
-    if value is None and name != "train_loss":
-        name, value = "train_loss", row["train_loss"]
-    return name, value
-
-
 def _maximise(mode: str | None, metric: str) -> bool:
     return (mode or ("max" if "accuracy" in metric else "min")) == "max"
 
@@ -86,8 +77,10 @@ class EarlyStopping(Callback):
         return cls(spec) if spec is not None else None
 
     def on_epoch_end(self, trainer, row):
-        name, value = _metric(self.spec.metric, row)
-        delta = self.spec.min_delta
+        watched = trainer.watched(self.spec.metric, row)
+        if watched is None:
+            return  # not validated this epoch: neither better nor worse
+        (name, value), delta = watched, self.spec.min_delta
         if _maximise(self.spec.mode, name):
             better = self.best is None or value > self.best + delta
         else:
@@ -134,8 +127,9 @@ class Checkpoints(Callback):
 
     def on_epoch_end(self, trainer, row):
         p, epoch = self.policy, trainer.state.epoch
-        if p.best_metric is not None:
-            name, value = _metric(p.best_metric, row)
+        watched = trainer.watched(p.best_metric, row) if p.best_metric is not None else None
+        if watched is not None:
+            name, value = watched
             maximise = _maximise(p.mode, name)
             if self.best is None or (value > self.best if maximise else value < self.best):
                 self.best, self.best_epoch = value, epoch

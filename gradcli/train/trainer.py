@@ -213,17 +213,26 @@ class Trainer:
             "elapsed_s": round(elapsed, 3),
         }  # fmt: skip
         if self.schedule is not None and not self.schedule.per_step:
-            metric = self.schedule.metric
-            if metric:
-                value = row.get(metric)
-                self.schedule.scheduler.step(value if value is not None else row["train_loss"])
-            else:
+            watched = self.watched(self.schedule.metric, row) if self.schedule.metric else None
+            if not self.schedule.metric:
                 self.schedule.scheduler.step()
+            elif watched is not None:  # plateau: stepped on validated epochs only
+                self.schedule.scheduler.step(watched[1])
         st.epoch += 1
         st.epoch_loss, st.epoch_correct, st.epoch_seen = 0.0, 0, 0
         st.elapsed = elapsed
         st.history.append({k: v for k, v in row.items() if k != "kind"})
         self._fire("on_epoch_end", row)
+
+    def watched(self, metric: str | None, row: dict) -> tuple[str, float] | None:
+        """(name, value) of the metric an epoch row is judged by (best checkpoint, early
+        stopping, plateau): the training loss stands in when the run has no validation split;
+        None for an epoch that was not validated."""
+        name = metric or "val_loss"
+        if name != "train_loss" and self.val_loader is None:
+            name = "train_loss"
+        value = row.get(name)
+        return None if value is None else (name, value)
 
     def _epoch_speed(self, elapsed: float) -> float:
         """Samples/s of this epoch's steps in this process (not validation or callbacks)."""

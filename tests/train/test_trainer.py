@@ -155,3 +155,11 @@ def test_non_finite_input_is_blamed_on_the_data():
     loss_fn = gradcli.nn.CrossEntropyLoss()
     why = explain_non_finite(model, loss_fn, x, gradcli.tensor([0, 1]), "blobs")
     assert why.startswith("the input batch itself holds 1 non-finite value(s): dataset 'blobs'")
+
+
+def test_epochs_without_validation_do_not_compete_with_validated_ones(tmp_path):
+    cfg = config(**{"train.epochs": 4, "train.val_every_epochs": 3,
+                    "train.checkpoint.best_metric": "val_accuracy"})  # fmt: skip
+    summary = session.start(cfg, run_dir=tmp_path).fit()
+    assert summary["best"]["epoch"] in (3, 4)  # only epochs 3 and 4 were validated
+    assert summary["best"]["value"] == summary["best"]["row"]["val_accuracy"]
