@@ -104,7 +104,9 @@ class Header(Callback):
             line += "; stopped early"
         self.console.print(line, markup=False)
         test = summary.get("test")
-        if test:
+        if test and "error" in test:
+            self.console.print(f"test split not evaluated: {test['error']}", markup=False)
+        elif test:
             text = f"test split ({test['samples']:,} samples, checkpoint of epoch {test['epoch']}):"
             text += f" loss {_num(test['loss'])}"
             if "accuracy" in test:

@@ -134,7 +134,7 @@ def build_training(config: S.Config, device=None, data_root=None) -> Training:
     d = config.data
     data = build_datasets(
         d.dataset, data_root or d.root, d.options, d.transforms, d.val_split, config.seed,
-        splits=("train", "val"),
+        splits=("train", "val", "test") if config.train.test else ("train", "val"),
     )  # fmt: skip
     sample_shape = tuple(data.train[0][0].shape)
     if sample_shape != tuple(config.model.input_shape):

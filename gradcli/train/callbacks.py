@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from gradcli.errors import GradcliError
 from gradcli.registry import Registry
 from gradcli.train import checkpoint as ckpt_io
 from gradcli.train.metrics import MetricsLog
@@ -234,7 +235,11 @@ class TestSplit(Callback):
                      if p.is_file()), None)  # fmt: skip
         if path is None:
             return
-        result = evaluate_checkpoint(path, "test", trainer.data_root, device=trainer.device)
+        try:
+            result = evaluate_checkpoint(path, "test", trainer.data_root, device=trainer.device)
+        except GradcliError as e:  # the run itself is done: say so, and still write the summary
+            summary["test"] = {"checkpoint": str(path), "error": " ".join(str(e).split())}
+            return
         keep = ("checkpoint", "epoch", "samples", "loss", "accuracy", "top5_accuracy", "mse", "mae")
         summary["test"] = {k: result[k] for k in keep if k in result}
 

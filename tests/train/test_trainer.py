@@ -3,12 +3,13 @@
 import csv
 import json
 
+import numpy as np
 import pytest
 import yaml
 
 import gradcli
 from gradcli.config.load import Source, load_data
-from gradcli.errors import DeviceError
+from gradcli.errors import DataError, DeviceError
 from gradcli.train import checkpoint, session
 from gradcli.train.callbacks import OUTPUTS
 from gradcli.train.checks import explain_non_finite
@@ -163,3 +164,14 @@ def test_epochs_without_validation_do_not_compete_with_validated_ones(tmp_path):
     summary = session.start(cfg, run_dir=tmp_path).fit()
     assert summary["best"]["epoch"] in (3, 4)  # only epochs 3 and 4 were validated
     assert summary["best"]["value"] == summary["best"]["row"]["val_accuracy"]
+
+
+def test_train_test_without_a_test_split_fails_before_training(tmp_path):
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(60, 2)).astype(np.float32), rng.integers(0, 3, 60)
+    np.savez(tmp_path / "d.npz", x=x, y=y)
+    cfg = config(**{"data.dataset": "npz", "data.options": f"{{path: {tmp_path / 'd.npz'}}}",
+                    "train.test": "true"})  # fmt: skip
+    with pytest.raises(DataError, match="x_test"):
+        session.start(cfg, run_dir=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
