@@ -93,6 +93,8 @@ def evaluate(model, loss_fn, loader, num_classes: int | None, detailed: bool = F
                 n += batch
                 logits = to_device(out._data, CPU)
                 target = to_device(y._data, CPU)
+                if num_classes and target.ndim > 1:  # one-hot or probability targets
+                    target = target.argmax(axis=1)
                 if num_classes:
                     pred = logits.argmax(axis=1)
                     correct += int((pred == target).sum())

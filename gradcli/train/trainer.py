@@ -143,7 +143,9 @@ class Trainer:
             if self.schedule is not None and self.schedule.per_step:
                 self.schedule.scheduler.step()
             st.step += 1
-            correct = (out.argmax(1) == y).sum()._data if self.num_classes else None
+            correct = None
+            if self.num_classes:  # one-hot or probability targets count by their top class
+                correct = (out.argmax(1) == (y.argmax(1) if y.ndim > 1 else y)).sum()._data
             self._window.add(loss._data, correct, x.shape[0])
             last = st.batch_in_epoch(batches) == batches or self._steps_done()
             if st.step % sync_every == 0 or last or self._stop_signal:

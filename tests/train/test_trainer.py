@@ -175,3 +175,12 @@ def test_train_test_without_a_test_split_fails_before_training(tmp_path):
     with pytest.raises(DataError, match="x_test"):
         session.start(cfg, run_dir=tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_one_hot_targets_with_mse_train_and_count_accuracy(tmp_path):
+    cfg = config(**{"data.transforms": "[one_hot]", "loss": "mse"})
+    summary = session.start(cfg, run_dir=tmp_path).fit()
+    assert 0 < summary["final"]["train_accuracy"] <= 1
+    assert 0 < summary["final"]["val_accuracy"] <= 1
+    ev = evaluate_checkpoint(tmp_path / "checkpoints" / "last.safetensors", "val")
+    assert ev["accuracy"] == summary["final"]["val_accuracy"]
