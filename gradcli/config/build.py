@@ -104,13 +104,19 @@ class Schedule:
     metric: str | None = None  # plateau: the validation metric it watches
 
 
+def run_length(train: S.Train, steps_per_epoch: int) -> Span:
+    """How long a run is, in epochs and in steps: `train.steps`, when set, wins over `epochs`
+    (the last epoch may then be partial). The trainer and the schedules agree by using this."""
+    if train.steps is None:
+        return Span(epochs=train.epochs, steps=train.epochs * steps_per_epoch)
+    return Span(epochs=math.ceil(train.steps / steps_per_epoch), steps=train.steps)
+
+
 def build_scheduler(config: S.Config, optimizer, steps_per_epoch: int) -> Schedule | None:
     spec = config.scheduler
     if spec is None:
         return None
-    train = config.train
-    epochs = train.epochs or max(1, -(-(train.steps or 1) // steps_per_epoch))
-    span = Span(epochs=epochs, steps=train.steps or epochs * steps_per_epoch)
+    span = run_length(config.train, steps_per_epoch)
     return Schedule(spec.build(optimizer, span), spec.per_step, spec.watched_metric())
 
 

@@ -60,7 +60,9 @@ class Checkpoint(Strict):
 
 
 class Train(Strict):
-    epochs: PositiveInt | None = Field(1, description="null: run for train.steps instead.")
+    epochs: PositiveInt | None = Field(
+        1, description="Epochs to train; train.steps, when set, wins (null: only steps)."
+    )
     steps: PositiveInt | None = Field(None, description="Stop after this many steps.")
     grad_clip: GradClip | None = None
     early_stopping: EarlyStopping | None = None

@@ -18,7 +18,7 @@ import numpy as np
 
 import gradcli
 from gradcli.backend import is_out_of_memory
-from gradcli.config.build import build_training
+from gradcli.config.build import build_training, run_length
 from gradcli.errors import CheckpointError
 from gradcli.nn.utils import clip_grad_norm_, clip_grad_value_
 from gradcli.train import checkpoint as ckpt_io
@@ -74,13 +74,11 @@ class Trainer:
 
     @property
     def total_epochs(self) -> int:
-        steps = self.config.train.steps
-        return self.config.train.epochs if steps is None else math.ceil(steps / self.batches)
+        return run_length(self.config.train, self.batches).epochs
 
     @property
     def total_steps(self) -> int:
-        steps = self.config.train.steps
-        return steps if steps is not None else self.config.train.epochs * self.batches
+        return run_length(self.config.train, self.batches).steps
 
     def _steps_done(self) -> bool:
         return self.state.step >= self.total_steps

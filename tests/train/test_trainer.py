@@ -184,3 +184,11 @@ def test_one_hot_targets_with_mse_train_and_count_accuracy(tmp_path):
     assert 0 < summary["final"]["val_accuracy"] <= 1
     ev = evaluate_checkpoint(tmp_path / "checkpoints" / "last.safetensors", "val")
     assert ev["accuracy"] == summary["final"]["val_accuracy"]
+
+
+def test_train_steps_sets_the_schedule_length_too(tmp_path):
+    cfg = config(**{"train.steps": 20, "scheduler": "cosine"})  # 6 batches an epoch: 4 epochs
+    run = session.start(cfg, run_dir=tmp_path)
+    summary = run.fit()
+    assert run.trainer.total_epochs == 4 and summary["epochs"] == 4 and summary["steps"] == 20
+    assert run.trainer.schedule.scheduler.T_max == 4
