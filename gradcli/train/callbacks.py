@@ -27,6 +27,17 @@ OUTPUTS: Registry[type[Callback]] = Registry("run output")
 _REDRAW_S = 5.0  # curves.png is redrawn after an epoch at most this often (and at the end)
 
 
+def _saved(state: dict, key: str, kind: type):
+    """A number from a checkpoint's callback state (None when absent), checked: a damaged
+    value must fail the resume, not the end of the next epoch."""
+    value = state.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int):
+        raise ValueError(f"callback state '{key}' is {value!r}, not a number")
+    return value
+
+
 def _maximise(mode: str | None, metric: str) -> bool:
     return (mode or ("max" if "accuracy" in metric else "min")) == "max"
 
@@ -96,7 +107,8 @@ class EarlyStopping(Callback):
         return {"es_best": self.best, "bad_epochs": self.bad_epochs}
 
     def load_state_dict(self, state):
-        self.best, self.bad_epochs = state.get("es_best"), int(state.get("bad_epochs", 0))
+        self.best = _saved(state, "es_best", float)
+        self.bad_epochs = _saved(state, "bad_epochs", int) or 0
 
 
 @OUTPUTS.register("checkpoints")
@@ -167,7 +179,8 @@ class Checkpoints(Callback):
         return {"best": self.best, "best_epoch": self.best_epoch}
 
     def load_state_dict(self, state):
-        self.best, self.best_epoch = state.get("best"), state.get("best_epoch")
+        self.best = _saved(state, "best", float)
+        self.best_epoch = _saved(state, "best_epoch", int)
 
     def describe(self) -> str:
         """What a failed run leaves behind, for its error message."""

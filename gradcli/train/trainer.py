@@ -285,18 +285,23 @@ class Trainer:
             gradcli.set_rng_state(meta["rng"])
             self.train_loader.load_state_dict(meta["loader"])
             self.state = RunState.from_dict(meta["state"])
+            saved = meta.get("callbacks") or {}
+            for cb in self.callbacks:
+                if cb.name:  # earlier versions kept callback state in `state`
+                    cb.load_state_dict(saved.get(cb.name, meta["state"]))
         except Exception as e:  # noqa: BLE001 - any mismatch is the checkpoint's
             detail = " ".join(str(e).split()) or type(e).__name__
             raise CheckpointError(f"{source}: cannot resume from it ({detail})") from None
-        saved = meta.get("callbacks") or {}
-        for cb in self.callbacks:
-            if cb.name:  # earlier versions kept callback state in `state`
-                cb.load_state_dict(saved.get(cb.name, meta["state"]))
-        epoch, batch = meta["loader"]["epoch"], meta["loader"]["batch_index"]
-        if epoch * self.batches + batch != self.state.step:
+        st, epoch, batch = self.state, meta["loader"]["epoch"], meta["loader"]["batch_index"]
+        if epoch * self.batches + batch != st.step:
             raise CheckpointError(
                 f"{source}: its data position (epoch {epoch}, batch {batch}) does not match "
-                f"its step {self.state.step}; use another checkpoint"
+                f"its step {st.step}; use another checkpoint"
+            )
+        if st.batch_in_epoch(self.batches) < 0 and not self._steps_done():
+            raise CheckpointError(
+                f"{source}: this run stopped at train.steps={st.step}, in the middle of an epoch "
+                "that it then closed; it cannot be extended. Start a new run instead"
             )
 
     # ---- failures ------------------------------------------------------------------------------

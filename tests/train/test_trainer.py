@@ -9,7 +9,7 @@ import yaml
 
 import gradcli
 from gradcli.config.load import Source, load_data
-from gradcli.errors import DataError, DeviceError
+from gradcli.errors import CheckpointError, DataError, DeviceError
 from gradcli.train import checkpoint, session
 from gradcli.train.callbacks import OUTPUTS
 from gradcli.train.checks import explain_non_finite
@@ -192,3 +192,21 @@ def test_train_steps_sets_the_schedule_length_too(tmp_path):
     summary = run.fit()
     assert run.trainer.total_epochs == 4 and summary["epochs"] == 4 and summary["steps"] == 20
     assert run.trainer.schedule.scheduler.T_max == 4
+
+
+def test_damaged_callback_state_fails_the_resume_not_a_later_epoch(tmp_path):
+    session.start(config(), run_dir=tmp_path).fit()
+    path = tmp_path / "checkpoints" / "last.safetensors"
+    ck = checkpoint.load(path)
+    ck.meta["callbacks"]["checkpoints"]["best"] = "x"
+    checkpoint.save(path, ck)
+    with pytest.raises(CheckpointError, match="callback state 'best' is 'x'"):
+        session.resume(tmp_path, ["train.epochs=4"])
+
+
+def test_a_run_that_stopped_mid_epoch_at_train_steps_is_not_extended(tmp_path):
+    session.start(config(**{"train.steps": 8}), run_dir=tmp_path).fit()  # 6 batches an epoch
+    with pytest.raises(CheckpointError, match="cannot be extended"):
+        session.resume(tmp_path, ["train.steps=12"])
+    with session.resume(tmp_path) as same:  # resuming a finished run is harmless
+        assert same.fit()["steps"] == 8
