@@ -83,7 +83,11 @@ def _check_elements(config, what: str, where: str, shape: tuple) -> None:
 
 
 def build_model(config: S.Config, device=None) -> nn.Sequential:
-    model = nn.Sequential(*[layer.module for layer in trace_layers(config)])
+    return _assemble(config, trace_layers(config), device)
+
+
+def _assemble(config: S.Config, layers: list[LayerShape], device=None) -> nn.Sequential:
+    model = nn.Sequential(*[layer.module for layer in layers])
     if config.dtype == "float64":
         model = model.double()
     return model.to(device) if device is not None else model
@@ -149,33 +153,36 @@ def build_training(config: S.Config, device=None, data_root=None) -> Training:
             f"{list(config.model.input_shape)} but dataset '{d.dataset}' gives samples of "
             f"shape {list(sample_shape)} (after transforms); set input_shape to that"
         )
-    model = build_model(config, device)
-    check_outputs(config, model, data.info)
+    layers = trace_layers(config)
+    model = _assemble(config, layers, device)
+    check_outputs(config, model, data.info, layers[-1].output_shape)
     optimizer = build_optimizer(config.optimizer, model.parameters())
     train_loader = DataLoader(
-        data.train, d.batch_size, shuffle=d.shuffle, seed=config.seed, device=device
+        data.train,
+        d.batch_size,
+        shuffle=d.shuffle,
+        seed=config.seed,
+        device=device,
+        dtype=config.dtype,
     )
     val_loader = None
     if data.val is not None and len(data.val):
-        val_loader = DataLoader(data.val, d.eval_batch_size, device=device)
+        val_loader = DataLoader(data.val, d.eval_batch_size, device=device, dtype=config.dtype)
     schedule = build_scheduler(config, optimizer, len(train_loader))
     loss_fn = build_loss(config.loss, device)
     return Training(data, model, loss_fn, optimizer, train_loader, val_loader, schedule)
 
 
-def check_outputs(config, model, info) -> None:
-    """The model must have something to train, and its output must fit the dataset's targets
-    under the configured loss (the loss says how): say so before training, not at step 1."""
+def check_outputs(config, model, info, out_shape: tuple[int, ...]) -> None:
+    """The model must have something to train, and its output for one sample (`out_shape`, as
+    `trace_layers` found it) must fit the dataset's targets under the configured loss (the loss
+    says how): say so before training, not at step 1."""
     where = config.where("model", "layers", len(config.model.layers) - 1)
     if not any(p.requires_grad for p in model.parameters()):
         raise ConfigError(
             f"{config.where('model', 'layers')}: model.layers has no trainable parameters; add a "
             "layer that learns (linear, conv2d, ...)"
         )
-    with gradcli.no_grad():
-        model.eval()
-        out_shape = tuple(model(gradcli.zeros(1, *config.model.input_shape)).shape[1:])
-        model.train()
     problem = config.loss.check_options(info)
     if problem is not None:
         raise ConfigError(f"{config.where('loss')}: {problem}")

@@ -33,14 +33,24 @@ def _copy_to_gpu(source, device_spec):
     return moved, None if base is None else backend.to_device(base, dev)
 
 
-def _cast(batch: np.ndarray) -> np.ndarray:
-    """Training dtypes: uint8 is pixel data -> float32; other integers -> int64 (labels);
-    floats -> float32 so nothing promotes a step to float64."""
+def _cast(batch: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Training dtypes: uint8 is pixel data and floats are features -> the model's `dtype`
+    (float32 unless asked otherwise, so nothing promotes a step to float64); other integers ->
+    int64 (labels)."""
     if batch.dtype == np.uint8 or np.issubdtype(batch.dtype, np.floating):
-        return batch.astype(np.float32, copy=False)
+        return batch.astype(dtype, copy=False)
     if np.issubdtype(batch.dtype, np.integer) or batch.dtype == np.bool_:
         return batch.astype(np.int64, copy=False)
     return batch
+
+
+def _float_dtype(dtype) -> np.dtype:
+    try:  # None is refused: np.dtype(None) would quietly be float64
+        if dtype is not None and np.dtype(dtype).kind == "f":
+            return np.dtype(dtype)
+    except TypeError:
+        pass
+    raise DataError(f"DataLoader: dtype must be a float dtype (float32, float64), got {dtype!r}")
 
 
 class DataLoader:
@@ -48,6 +58,8 @@ class DataLoader:
 
     >>> loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True, seed=0)
     >>> for xb, yb in loader: ...
+
+    `dtype`: what float and uint8 fields become (the model's dtype: float32 or float64).
     """
 
     def __init__(
@@ -59,6 +71,7 @@ class DataLoader:
         generator: np.random.Generator | None = None,
         seed: int | None = None,
         device: Any = None,
+        dtype: Any = np.float32,
     ) -> None:
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise DataError(
@@ -66,6 +79,7 @@ class DataLoader:
             )
         if generator is not None and seed is not None:
             raise DataError("DataLoader: give either generator or seed, not both")
+        self.dtype = _float_dtype(dtype)
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
@@ -115,13 +129,15 @@ class DataLoader:
                 positions = backend.to_device(positions, backend.device(self.device))
             rows = positions if base is None else base[positions]
             xp = backend.get_array_module(arrays[0])
-            return tuple(_cast(xp.take(a, rows, axis=0)) for a in arrays)
+            return tuple(_cast(xp.take(a, rows, axis=0), self.dtype) for a in arrays)
         # Generic dataset: the only place that loops per sample.
         samples = [self.dataset[int(i)] for i in positions]
         if not isinstance(samples[0], (tuple, list)):
-            return (_cast(np.stack([np.asarray(s) for s in samples])),)
+            return (_cast(np.stack([np.asarray(s) for s in samples]), self.dtype),)
         fields = zip(*samples)
-        return tuple(_cast(np.stack([np.asarray(v) for v in field])) for field in fields)
+        return tuple(
+            _cast(np.stack([np.asarray(v) for v in field]), self.dtype) for field in fields
+        )
 
     def iter_arrays(self) -> Iterator[tuple[np.ndarray, ...]]:
         """Like iterating the loader, but yields numpy arrays (no engine needed).

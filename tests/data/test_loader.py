@@ -151,6 +151,30 @@ def test_uint8_pixels_become_float32_and_batches_are_copies():
     assert x.sum() > 0
 
 
+def test_dtype_float64_keeps_features_float64_and_labels_int64():
+    """A float64 model gets float64 batches (float features and uint8 pixels alike), from
+    array-backed and generic datasets; labels stay int64."""
+    (xb, yb) = next(DataLoader(make_ds(6), batch_size=6, dtype="float64").iter_arrays())
+    assert xb.dtype == np.float64 and yb.dtype == np.int64
+    pixels = TensorDataset(np.arange(12, dtype=np.uint8).reshape(6, 2))
+    assert next(DataLoader(pixels, batch_size=6, dtype=np.float64).iter_arrays())[0].dtype == (
+        np.float64
+    )
+
+    class Generic:
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            return np.full((2,), i, dtype=np.float32), i
+
+    (xb, yb) = next(DataLoader(Generic(), batch_size=3, dtype="float64").iter_arrays())
+    assert xb.dtype == np.float64 and yb.dtype == np.int64
+    for bad in ("int64", None, "no-such-dtype"):
+        with pytest.raises(DataError, match="dtype must be a float dtype"):
+            DataLoader(make_ds(), dtype=bad)
+
+
 def test_invalid_arguments():
     with pytest.raises(DataError, match="batch_size must be a positive integer, got 0"):
         DataLoader(make_ds(), batch_size=0)
