@@ -2,7 +2,8 @@
 
 Each loader is a plain function `(root, split, **options) -> LoadedData`; its keyword
 arguments are the options a config may set, so unknown keys are rejected by name. Adding a
-dataset is one module with its loader plus one `DATASETS.register` line below.
+dataset is one module with its loader plus one `DATASETS.register` line below. Names ignore
+case (`MNIST` is `mnist`), in registration and lookup alike.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from gradcli.registry import Registry
-
+from .components import CaseBlindRegistry, check_options
 from .errors import DataError
 from .files import load_cifar10, load_fashion_mnist, load_mnist
 from .info import LoadedData
 from .synthetic import load_blobs, load_regression, load_shapes, load_spirals
 from .tabular import load_csv, load_npz
 
-DATASETS: Registry[Callable[..., LoadedData]] = Registry("dataset", error=DataError)
+DATASETS: CaseBlindRegistry[Callable[..., LoadedData]] = CaseBlindRegistry(
+    "dataset", error=DataError
+)
 DATASETS.register("mnist", load_mnist)
 DATASETS.register("fashion-mnist", load_fashion_mnist, aliases=["fashion_mnist", "fashionmnist"])
 DATASETS.register("cifar10", load_cifar10, aliases=["cifar-10", "cifar_10"])
@@ -37,7 +39,7 @@ DATASETS.register("csv", load_csv)
 def canonical_name(name: str) -> str:
     """The registered name for `name` (case and aliases folded), or a DataError with the names
     and a did-you-mean."""
-    return DATASETS.canonical(str(name).lower())
+    return DATASETS.canonical(str(name))
 
 
 def dataset_options(name: str) -> dict[str, Any]:
@@ -57,14 +59,9 @@ def load_dataset(
     ((2000, 1, 28, 28), dtype('int64'), 10)
     """
     key = canonical_name(name)
-    allowed = dataset_options(key)
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise DataError(
-            f"dataset {key!r}: unknown option(s) {', '.join(unknown)}; "
-            f"allowed: {', '.join(allowed) or 'none'}"
-        )
-    data = DATASETS.get(key)(root=root, split=split, **options)
+    loader = DATASETS.get(key)
+    check_options(f"dataset {key!r}", loader, options, skip=("root", "split"))
+    data = loader(root=root, split=split, **options)
     _check_finite(key, split, data)
     return data
 

@@ -21,21 +21,21 @@ from typing import Any
 
 import numpy as np
 
-from gradcli.registry import Registry
-
+from .components import BadOption, CaseBlindRegistry, check_options, numbers, positive_number
 from .errors import DataError
 
 _CHUNK = 1024  # rows per chunk for statistics: small float64 temporaries that malloc reuses
 
 
-class _TransformRegistry(Registry):
+class _TransformRegistry(CaseBlindRegistry):
     def _add(self, name, entry):
         entry.name = name  # what `spec()` writes, so the registration line is the one place
         super()._add(name, entry)
 
 
 # Adding a transform: a Transform subclass below with a `@TRANSFORMS.register(name)` line.
-TRANSFORMS: Registry[type[Transform]] = _TransformRegistry("transform", error=DataError)
+# Names ignore case, in registration and lookup alike.
+TRANSFORMS: CaseBlindRegistry[type[Transform]] = _TransformRegistry("transform", error=DataError)
 
 
 class Transform:
@@ -63,9 +63,7 @@ class Scale(Transform):
     """Divide by `max_value` into float32: uint8 pixels 0..255 -> [0, 1]."""
 
     def __init__(self, max_value: float = 255.0) -> None:
-        if not max_value > 0:
-            raise DataError(f"transform 'scale': max_value must be > 0, got {max_value!r}")
-        self.max_value = float(max_value)
+        self.max_value = positive_number("scale", "max_value", max_value)
 
     def __call__(self, x, y):
         # One fused pass into a fresh float32 array (astype + divide would be two).
@@ -90,17 +88,20 @@ class Normalize(Transform):
     """
 
     def __init__(self, mean: Any = None, std: Any = None, per: str = "channel") -> None:
-        if per not in ("channel", "global"):
-            raise DataError(
-                f"transform 'normalize': per must be 'channel' or 'global', got {per!r}"
-            )
+        if not isinstance(per, str) or per not in ("channel", "global"):
+            raise BadOption("normalize", "per", f"must be 'channel' or 'global', got {per!r}")
         if (mean is None) != (std is None):
-            raise DataError("transform 'normalize': give both mean and std, or neither to fit them")
+            missing = "std" if std is None else "mean"
+            raise BadOption("normalize", missing, "is missing: give both mean and std, or neither "
+                            "to fit them")  # fmt: skip
         self.per = per
-        self.mean = None if mean is None else np.asarray(mean, dtype=np.float64)
-        self.std = None if std is None else np.asarray(std, dtype=np.float64)
-        if self.std is not None and np.any(self.std <= 0):
-            raise DataError(f"transform 'normalize': std must be > 0, got {self.std.tolist()}")
+        self.mean = None if mean is None else numbers("normalize", "mean", mean)
+        self.std = None if std is None else numbers("normalize", "std", std)
+        if self.std is not None and not np.all(self.std > 0):
+            raise BadOption("normalize", "std", f"must be > 0, got {self.std.tolist()}")
+        if self.std is not None and self.mean.size != self.std.size:
+            raise BadOption("normalize", "mean", f"has {self.mean.size} values but std has "
+                            f"{self.std.size}; give as many of each")  # fmt: skip
 
     def fit(self, x, y, index=None):
         if self.mean is not None:
@@ -179,7 +180,14 @@ class OneHot(Transform):
     """Integer class targets -> float32 one-hot rows of width `num_classes`."""
 
     def __init__(self, num_classes: int | None = None) -> None:
-        self.num_classes = num_classes
+        if num_classes is not None and (
+            isinstance(num_classes, (bool, np.bool_))
+            or not isinstance(num_classes, (int, np.integer))
+            or num_classes < 1
+        ):
+            problem = f"must be an integer >= 1, got {num_classes!r}"
+            raise BadOption("one_hot", "num_classes", problem)
+        self.num_classes = None if num_classes is None else int(num_classes)
 
     def fit(self, x, y, index=None):
         if self.num_classes is None:
@@ -274,16 +282,23 @@ def build_transforms(spec: Any, num_classes: int | None = None) -> Pipeline:
             name, options = _name_and_options(item)
             cls = TRANSFORMS.get(name)
         except DataError as exc:
-            raise DataError(f"transforms[{i}]: {exc}") from None
+            raise DataError(f"data.transforms[{i}]: {exc}") from None
         name = cls.name
+        where = f"data.transforms[{i}] ({name})"
         if name == "one_hot" and options.get("num_classes") is None and num_classes:
             options["num_classes"] = num_classes
-        allowed = list(inspect.signature(cls).parameters)
-        unknown = sorted(set(options) - set(allowed))
-        if unknown:
-            raise DataError(
-                f"transforms[{i}] ({name}): unknown option(s) {unknown}; "
-                f"allowed: {', '.join(allowed) or 'none'}"
-            )
-        out.append(cls(**options))
+        check_options(where, cls, options)
+        out.append(_construct(where, cls, options))
     return Pipeline(out)
+
+
+def _construct(where: str, cls: type[Transform], options: dict[str, Any]) -> Transform:
+    """`cls(**options)`, with any complaint about a value as one DataError naming `where`."""
+    try:
+        return cls(**options)
+    except BadOption as exc:
+        raise DataError(f"{where}: {exc.detail}") from None
+    except (TypeError, ValueError) as exc:
+        # A transform registered elsewhere that does not check its own options.
+        given = ", ".join(f"{k}={v!r}" for k, v in options.items())
+        raise DataError(f"{where}: bad option value ({given}): {exc}") from None

@@ -19,9 +19,17 @@ def test_unknown_dataset_and_option():
     with pytest.raises(DataError, match="unknown dataset 'imagenet'; choose one of mnist, "):
         load_dataset("imagenet")
     with pytest.raises(
-        DataError, match="dataset 'spirals': unknown option.* colour; allowed: seed"
+        DataError, match="^dataset 'spirals': unknown option 'colour'; choose one of seed, "
     ):
         load_dataset("spirals", colour="red")
+
+
+def test_misspelt_dataset_option_suggests_the_option():
+    with pytest.raises(DataError, match="did you mean 'noise'") as err:
+        load_dataset("spirals", nosie=0.1, colour="red")
+    msg = str(err.value)
+    assert msg.startswith("dataset 'spirals': unknown option 'nosie'") and msg.count("\n") == 0
+    assert msg.endswith("; also unknown: colour")
 
 
 def test_dataset_options_lists_defaults():
@@ -97,3 +105,16 @@ def test_misspelt_dataset_suggests_the_name():
     with pytest.raises(DataError, match="unknown dataset 'spirels'") as err:
         load_dataset("spirels")
     assert "did you mean 'spirals'" in str(err.value)
+
+
+def test_a_dataset_registered_with_capitals_loads_under_any_case():
+    def load_ramp(root=None, split="train"):
+        x = np.zeros((3, 1), np.float32)
+        return LoadedData(x, np.arange(3) % 2, DatasetInfo("ramp", "classification", (1,), (), 2))
+
+    with DATASETS.temporarily("MyRamp", load_ramp, aliases=["Ramp-Alias"]):
+        for name in ("MyRamp", "myramp", "MYRAMP", "ramp-alias"):
+            assert load_dataset(name).x.shape == (3, 1)
+        with pytest.raises(ValueError, match="already registered"):
+            DATASETS.register("myramp", load_ramp)
+    assert "myramp" not in DATASETS

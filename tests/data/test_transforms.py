@@ -91,9 +91,11 @@ def test_config_errors_name_the_entry():
     with pytest.raises(DataError, match=r"transforms\[1\]: unknown transform 'blur'; choose one"):
         build_transforms(["scale", "blur"])
     with pytest.raises(
-        DataError, match=r"transforms\[0\] \(scale\): unknown option\(s\) \['factor'\]"
+        DataError, match=r"^data\.transforms\[0\] \(scale\): unknown option 'factor'; choose one"
     ):
         build_transforms([{"type": "scale", "factor": 2}])
+    with pytest.raises(DataError, match=r"\(flatten\) takes no options; remove 'dims'"):
+        build_transforms(["scale", {"flatten": {"dims": 2}}])
     with pytest.raises(DataError, match="give both mean and std"):
         build_transforms([{"type": "normalize", "mean": 0.5}])
     with pytest.raises(DataError, match="call fit"):
@@ -143,3 +145,61 @@ def test_a_transform_registered_elsewhere_is_built_by_name():
         assert pipe.spec() == [{"type": "clip"}]
     with pytest.raises(DataError, match="unknown transform 'clip'"):
         build_transforms(["clip"])
+
+
+def test_misspelt_transform_option_suggests_the_option():
+    with pytest.raises(DataError, match="did you mean 'max_value'") as err:
+        build_transforms([{"scale": {"max_valu": 2}}])
+    assert str(err.value).startswith("data.transforms[0] (scale): unknown option 'max_valu'")
+
+
+@pytest.mark.parametrize(
+    "item, message",
+    [
+        ({"scale": {"max_value": "abc"}}, "(scale): max_value must be a number > 0, got 'abc'"),
+        ({"scale": {"max_value": 0}}, "(scale): max_value must be a finite number > 0, got 0"),
+        ({"scale": {"max_value": True}}, "(scale): max_value must be a number > 0, got True"),
+        (
+            {"normalize": {"mean": "a", "std": "b"}},
+            "(normalize): mean must be a number or a list of numbers, got 'a'",
+        ),
+        (
+            {"normalize": {"mean": [0.5], "std": [1, "x"]}},
+            "(normalize): std must be a number or a list of numbers, got [1, 'x']",
+        ),
+        ({"normalize": {"mean": 0.5}}, "(normalize): std is missing: give both mean and std"),
+        ({"normalize": {"per": ["x"]}}, "(normalize): per must be 'channel' or 'global'"),
+        ({"one_hot": {"num_classes": "ten"}}, "(one_hot): num_classes must be an integer >= 1"),
+    ],
+)
+def test_bad_option_values_are_one_line_data_errors_naming_entry_and_option(item, message):
+    with pytest.raises(DataError) as err:
+        build_transforms(["flatten", item])
+    assert str(err.value).startswith(f"data.transforms[1] {message}"), str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_a_registered_transform_that_rejects_a_value_is_named_too():
+    class Clip(Transform):
+        def __init__(self, high: float = 1.0):
+            self.high = float(high)  # ValueError on a string
+
+        def __call__(self, x, y):
+            return np.minimum(x, self.high), y
+
+    with TRANSFORMS.temporarily("clip", Clip):
+        with pytest.raises(DataError, match=r"^data\.transforms\[0\] \(clip\): bad option value"
+                           r" \(high='top'\): could not convert"):  # fmt: skip
+            build_transforms([{"clip": {"high": "top"}}])
+
+
+def test_transform_names_ignore_case_in_registration_and_lookup():
+    class Clip(Transform):
+        def __call__(self, x, y):
+            return np.minimum(x, 1.0), y
+
+    with TRANSFORMS.temporarily("MyClip", Clip):
+        for name in ("MyClip", "myclip", "MYCLIP"):
+            assert len(build_transforms([name])) == 1
+        assert build_transforms(["MyClip"]).spec() == [{"type": "myclip"}]
+    assert build_transforms(["Scale", {"type": "Normalize"}]).spec()[1]["type"] == "normalize"
