@@ -1,7 +1,7 @@
 """Checkpoints: safetensors files, written atomically, read without pickle and without trust.
 
 Weights and optimizer buffers are tensors (`model.<name>`, `optim.<index>.<key>`); everything
-else (config, counters, RNG and data-order state, scheduler, metrics, versions) is JSON in the
+else (config, counters, RNG and data-order state, scheduler, callbacks, versions) is JSON in the
 safetensors header's metadata under `gradcli`.
 
 A checkpoint may be damaged or hostile: `checkpoint_read` reads it without trust, and

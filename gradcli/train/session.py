@@ -66,9 +66,7 @@ def start(config, *, run_dir=None, device=None, data_root=None, display=(), comm
     """A new run of a validated config, in a new folder (`run_dir`, or under runs_dir)."""
     dev, notices = _device(device or config.device)
     trainer = Trainer(config, dev, data_root=data_root)
-    folder = _new_folder(config, run_dir)
-    run = _assemble(trainer, folder, display, command, notices)
-    return run
+    return _assemble(trainer, _new_folder(config, run_dir), display, command, notices)
 
 
 def resume(
@@ -83,7 +81,7 @@ def resume(
     ck, config, ck_path = from_checkpoint(path, overrides)
     ckpt_io.check_resumable(ck, ck_path)
     home = ck_path.parent.parent if ck_path.parent.name == "checkpoints" else None
-    lock = folder = None
+    lock = folder = run = None
     if run_dir is None and home is not None and is_run_dir(home):
         lock = RunLock(home).acquire()  # before anything is built: fail fast when busy
     try:
@@ -97,10 +95,12 @@ def resume(
         run = _assemble(trainer, folder or home, display, command, notices, lock)
         trainer.restore(ck, str(ck_path))
     except BaseException:
-        if lock is None and folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)  # created above, holds nothing yet
+        if run is not None:
+            run.close()
         elif lock is not None:
             lock.release()
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)  # created above, holds nothing yet
         raise
     st = trainer.state
     run.notices.append(f"resumed from epoch {st.epoch + 1} step {st.step} of {ck_path}")

@@ -14,9 +14,9 @@ class TrainingInterrupted(GradcliError):
     """Ctrl-C, SIGTERM or SIGHUP: the current step finished and a checkpoint was written."""
 
     def __init__(self, signum: int, epoch: int, step: int, checkpoint: Path | None):
+        saved = f"; checkpoint written to {checkpoint}" if checkpoint else ""
         name = signal.Signals(signum).name
-        saved = f"checkpoint written to {checkpoint}" if checkpoint else "no checkpoint written"
-        super().__init__(f"interrupted by {name} in epoch {epoch} at step {step}; {saved}")
+        super().__init__(f"interrupted by {name} in epoch {epoch} at step {step}{saved}")
         self.signum, self.checkpoint = signum, checkpoint
 
     @property

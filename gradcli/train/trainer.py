@@ -3,8 +3,9 @@
 Everything a run writes or shows (metrics.csv, curves, checkpoints, early stopping, summary,
 the display) is a `Callback` (see `callbacks.py`); the loop only fires events:
 
-    on_train_start -> (on_epoch_start -> (on_step_end, on_step, on_log)* -> on_validation_end
-    -> on_epoch_end)* -> on_train_end, with on_interrupt when a signal asks it to stop.
+    on_train_start -> (on_epoch_start -> ([on_log, on_step], on_step_end)* -> on_validation_end
+    -> on_epoch_end)* -> on_train_end, with on_interrupt when a signal asks it to stop
+    (on_log and on_step when values are read back: every step on the CPU).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class Trainer:
         self._grad_norm = None  # the last total gradient norm, when clipping by norm
         self._window = Window()
         self._epoch_clock = None  # (time, samples seen) when this epoch's steps started here
+        self._started = None  # perf_counter() at which this run's clock would read 0
         # On the CPU reading a value back is free; on a GPU it waits for the queued work.
         self._on_cpu = device is None or device.type == "cpu"
 
@@ -209,7 +211,7 @@ class Trainer:
             "train_accuracy": (st.epoch_correct / max(st.epoch_seen, 1))
             if self.num_classes else None,
             "val_loss": val.get("loss"), "val_accuracy": val.get("accuracy"), "lr": self.lr,
-            "samples_per_s": self._epoch_speed(elapsed),
+            "samples_per_s": self._epoch_speed(),
             "elapsed_s": round(elapsed, 3),
         }  # fmt: skip
         if self.schedule is not None and not self.schedule.per_step:
@@ -234,14 +236,13 @@ class Trainer:
         value = row.get(name)
         return None if value is None else (name, value)
 
-    def _epoch_speed(self, elapsed: float) -> float:
-        """Samples/s of this epoch's steps in this process (not validation or callbacks)."""
-        st = self.state
-        if self._epoch_clock is None:  # its steps ran before a resume
-            return round(st.epoch_seen / max(elapsed - st.elapsed, 1e-9), 1)
-        started, seen = self._epoch_clock
-        self._epoch_clock = None
-        return round((st.epoch_seen - seen) / max(self._tick - started, 1e-9), 1)
+    def _epoch_speed(self) -> float | None:
+        """Samples/s of this epoch's steps in this process (not validation or callbacks); None
+        when they all ran before a resume."""
+        if self._epoch_clock is None:
+            return None
+        (started, seen), self._epoch_clock = self._epoch_clock, None
+        return round((self.state.epoch_seen - seen) / max(self._tick - started, 1e-9), 1)
 
     def _stop_if_requested(self) -> None:
         if self._stop_signal is None:
@@ -254,6 +255,8 @@ class Trainer:
     def checkpoint(self) -> ckpt_io.Checkpoint:
         """Everything a resumed run needs, as of now. Non-finite weights are never packed."""
         self._read_window()
+        if self._started is not None:  # a resume continues the clock from here
+            self.state.elapsed = time.perf_counter() - self._started
         for name, tensor in self.model.state_dict().items():
             if not finite(tensor):
                 raise NonFiniteError(

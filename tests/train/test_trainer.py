@@ -210,3 +210,15 @@ def test_a_run_that_stopped_mid_epoch_at_train_steps_is_not_extended(tmp_path):
         session.resume(tmp_path, ["train.steps=12"])
     with session.resume(tmp_path) as same:  # resuming a finished run is harmless
         assert same.fit()["steps"] == 8
+
+
+def test_a_failed_resume_of_a_loose_checkpoint_leaves_nothing_behind(tmp_path):
+    session.start(config(), run_dir=tmp_path / "a").fit()
+    ck = checkpoint.load(tmp_path / "a" / "checkpoints" / "last.safetensors")
+    ck.meta["callbacks"]["checkpoints"]["best"] = "x"
+    checkpoint.save(tmp_path / "loose.safetensors", ck)
+    runs = tmp_path / "runs"
+    with pytest.raises(CheckpointError, match="callback state"):
+        session.resume(tmp_path / "loose.safetensors", [f"output.runs_dir={runs}"])
+    assert [p for p in runs.rglob("*") if not p.is_dir()] == []
+    assert list((runs / "t").iterdir()) == []  # the new run folder is gone again
