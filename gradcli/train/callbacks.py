@@ -11,15 +11,13 @@ output is one more registered callback, here or in a module of its own.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 from gradcli.errors import GradcliError
 from gradcli.registry import Registry
 from gradcli.train import checkpoint as ckpt_io
+from gradcli.train.atomic import atomic_write
 from gradcli.train.metrics import MetricsLog
 from gradcli.train.state import Callback
 
@@ -163,15 +161,7 @@ class Checkpoints(Callback):
 
     def _keep_epoch_copy(self, epoch: int, keep: int) -> None:
         copy = self.folder / f"epoch-{epoch:04d}.safetensors"
-        # A hard link is instant and complete at once (the next save renames a new file over
-        # last.safetensors and leaves it alone); a copy goes through a temporary file.
-        tmp = self.folder / f".{copy.name}.copy.tmp"
-        tmp.unlink(missing_ok=True)
-        try:
-            os.link(self.folder / "last.safetensors", tmp)
-        except OSError:
-            shutil.copyfile(self.folder / "last.safetensors", tmp)
-        os.replace(tmp, copy)
+        ckpt_io.write_bytes(copy, (self.folder / "last.safetensors").read_bytes())
         for old in sorted(self.folder.glob("epoch-*.safetensors"))[:-keep]:
             old.unlink()
 
@@ -273,26 +263,7 @@ class Summary(Callback):
     def on_train_end(self, trainer, summary):
         if self.command:
             summary["command"] = self.command
-        write_json(self.path, summary)
-
-
-def write_json(path: Path, data: dict) -> None:
-    """Atomically, so a crash never leaves half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(json.dumps(data, indent=2) + "\n")
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+        atomic_write(self.path, (json.dumps(summary, indent=2) + "\n").encode())
 
 
 def run_outputs(config, run_dir: Path, command: str | None = None) -> list[Callback]:

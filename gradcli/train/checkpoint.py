@@ -14,7 +14,6 @@ import errno
 import json
 import math
 import os
-import secrets
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ import safetensors.numpy
 import gradcli
 from gradcli.backend import CPU, to_device
 from gradcli.errors import CheckpointError
+from gradcli.train.atomic import atomic_write
 from gradcli.train.checkpoint_read import (  # noqa: F401 - check_resumable is public here
     FORMAT,
     check_resumable,
@@ -78,41 +78,18 @@ def save(path: str | os.PathLike, ckpt: Checkpoint) -> Path:
     """Write to a temporary file beside `path`, flush it to disk, then rename over `path`:
     a crash at any moment leaves the previous checkpoint intact. The file's mode follows the
     umask; a failed write (disk full, say) removes the temporary file and says what was kept."""
-    path = Path(path)
     header = {"format": FORMAT, "gradcli": json.dumps(ckpt.meta, separators=(",", ":"))}
-    data = safetensors.numpy.save(ckpt.tensors, metadata=header)
-    tmp = None
+    return write_bytes(path, safetensors.numpy.save(ckpt.tensors, metadata=header))
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """A checkpoint's bytes to `path`, durably and atomically (`save`, and copies of one)."""
+    path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp, fd = _create_temp(path)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        tmp = None
+        return atomic_write(path, data, durable=True)
     except OSError as e:
         raise CheckpointError(_write_failure(path, len(data), e)) from None
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)  # make the rename itself durable
-    finally:
-        os.close(dir_fd)
-    return path
-
-
-def _create_temp(path: Path) -> tuple[Path, int]:
-    # open() with 0o666 lets the umask decide the mode, as for any new file (mkstemp forces 0600)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    while True:
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-        try:
-            return tmp, os.open(tmp, flags, 0o666)
-        except FileExistsError:
-            continue
 
 
 def _write_failure(path: Path, needed: int, e: OSError) -> str:
@@ -142,11 +119,12 @@ def _size(n: int) -> str:
 
 
 def remove_stale_temps(folder: str | os.PathLike) -> list[Path]:
-    """Delete the temporary files of killed checkpoint writes (`.<name>.<random>.tmp`) in
-    `folder`; returns what was removed. Call it only while holding the run folder's lock: a
-    running writer's temporary file looks the same."""
+    """Delete the temporary files of killed writes (`.<name>.<random>.tmp`, as `atomic_write`
+    names them) in `folder`: checkpoints, metrics.csv, summary.json, curves.png. Returns what
+    was removed. Call it only while holding the run folder's lock: a running writer's temporary
+    file looks the same."""
     removed = []
-    for tmp in Path(folder).glob(".*.safetensors.*.tmp"):
+    for tmp in Path(folder).glob(".*.*.tmp"):
         try:
             if tmp.is_file() or tmp.is_symlink():
                 tmp.unlink()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
-import os
+import io
 from pathlib import Path
 
 import numpy as np
 
 import gradcli
 from gradcli.backend import CPU, to_device
+from gradcli.train.atomic import atomic_write
 
 COLUMNS = (
     "kind", "epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
@@ -52,12 +53,11 @@ class MetricsLog:
                 continue  # more fields than columns, or a torn line
             if row_step <= step and (kind == "step" or row_epoch <= epoch):
                 keep.append(row)
-        tmp = path.with_suffix(".csv.tmp")
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, COLUMNS)
-            writer.writeheader()
-            writer.writerows(keep)
-        os.replace(tmp, path)
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, COLUMNS)
+        writer.writeheader()
+        writer.writerows(keep)
+        atomic_write(path, text.getvalue().encode("utf-8"))
 
 
 def read_rows(path: Path) -> list[dict]:

@@ -6,9 +6,10 @@ gradcli process (`--help`, shell completion, eval) would pay it at start otherwi
 
 from __future__ import annotations
 
-import os
+import io
 from pathlib import Path
 
+from gradcli.train.atomic import atomic_write
 from gradcli.train.metrics import read_rows
 
 
@@ -61,9 +62,9 @@ def draw_curves(metrics_csv: Path, out_png: Path) -> None:
     fig = curves_figure(read_rows(metrics_csv))
     if fig is None:
         return
-    tmp = out_png.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=100)
-    os.replace(tmp, out_png)
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=100)
+    atomic_write(out_png, png.getvalue())
 
 
 def curves_figure(rows: list[dict]):

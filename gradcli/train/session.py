@@ -91,7 +91,8 @@ def resume(
             folder = _new_folder(config, run_dir)
             notices.append(f"{ck_path} is not in a run folder: continuing in {folder}")
         else:
-            ckpt_io.remove_stale_temps(home / "checkpoints")
+            for folder_with_temps in (home, home / "checkpoints"):
+                ckpt_io.remove_stale_temps(folder_with_temps)
         run = _assemble(trainer, folder or home, display, command, notices, lock)
         trainer.restore(ck, str(ck_path))
     except BaseException:

@@ -118,11 +118,12 @@ def test_resume_cleans_temp_files_and_tolerates_a_torn_metrics_line(tmp_path, sm
     proc.communicate()
     stale = cut / "checkpoints" / ".last.safetensors.abc123.tmp"
     stale.write_bytes(b"half a checkpoint")
+    (cut / ".summary.json.abc123.tmp").write_text("{half")
     with open(cut / "metrics.csv", "a") as f:
         f.write("step,1,99,0.12")  # a power cut in the middle of a row
     resumed = run("train", "--resume", cut)
     assert resumed.returncode == 0, resumed.stderr
-    assert not stale.exists()
+    assert not stale.exists() and not (cut / ".summary.json.abc123.tmp").exists()
     assert _losses(cut) == _losses(full)
     a, b = _weights(full), _weights(cut)
     assert all(np.array_equal(a[k], b[k]) for k in a)

@@ -346,7 +346,7 @@ def test_disk_full_on_a_real_small_disk(tiny_disk):
 def test_remove_stale_temps_removes_only_killed_writes(tmp_path):
     folder = tmp_path / "checkpoints"
     folder.mkdir()
-    stale = [folder / ".last.safetensors.k3j2_x9a.tmp", folder / ".best.safetensors.1a2b.tmp"]
+    stale = [folder / ".last.safetensors.k3j2_x9a.tmp", folder / ".summary.json.1a2b.tmp"]
     kept = [
         folder / n for n in ("last.safetensors", "notes.tmp", ".hidden.tmp", "a.safetensors.1.tmp")
     ]
