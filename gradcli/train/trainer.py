@@ -98,9 +98,9 @@ class Trainer:
                 self._fire("on_train_start")
                 while self.state.epoch < self.total_epochs and not self.state.stopped_early:
                     # After a resume at the last step of an epoch only its end is left to do.
-                    if self.state.batch_in_epoch(self.batches) < self.batches:
-                        if not self._steps_done():
-                            self._train_epoch()
+                    steps_left = self.state.batch_in_epoch(self.batches) < self.batches
+                    if steps_left and not self._steps_done():
+                        self._train_epoch()
                     self._end_epoch()
                     self._stop_if_requested()
                     if self._steps_done():
