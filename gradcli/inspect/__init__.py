@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from gradcli import nn
 from gradcli.config import schema as S
-from gradcli.config.build import build_model
 from gradcli.config.load import load_config
 from gradcli.errors import CheckpointError, ConfigError, GradcliError
 from gradcli.inspect.export import GraphvizError, to_dot, to_json, to_svg
@@ -26,10 +26,11 @@ CONFIG_SUFFIXES = (".yaml", ".yml")
 
 @dataclass
 class Target:
-    """What to inspect: a config, and the weights when it came from a checkpoint."""
+    """What to inspect: a config, and the model with its trained weights when it came from a
+    checkpoint."""
 
     config: S.Config
-    state: dict | None = None
+    model: nn.Module | None = None  # built and loaded once; the graph is traced on a copy
     path: Path | None = None  # the checkpoint file, when there is one
 
 
@@ -47,12 +48,11 @@ def load_target(path: str | os.PathLike, overrides=()) -> Target:
     if path.suffix.lower() in CONFIG_SUFFIXES and not path.is_dir():
         return Target(load_config(path, overrides))
     ckpt, config, ckpt_path = from_checkpoint(path, overrides)
-    trained_model(ckpt, config, ckpt_path, overrides)  # the weights must fit the model
-    return Target(config, ckpt.model_state(), ckpt_path)
+    return Target(config, trained_model(ckpt, config, ckpt_path, overrides), ckpt_path)
 
 
 def graph_of(target: Target, batch_size: int | None = None) -> Graph:
-    return trace_graph(target.config, batch_size, target.state)
+    return trace_graph(target.config, batch_size, target.model)
 
 
 __all__ = [

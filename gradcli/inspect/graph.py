@@ -8,6 +8,7 @@ from the loss through every `grad_fn` down to the parameters' `AccumulateGrad` n
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import gradcli
@@ -48,16 +49,15 @@ class Graph:
         return count
 
 
-def trace_graph(config: S.Config, batch_size: int | None = None, state=None) -> Graph:
+def trace_graph(config: S.Config, batch_size: int | None = None, model=None) -> Graph:
     """Run the model and loss on zeros of `model.input_shape` and walk the graph they build.
 
-    `state`: a model state dict to load first (a checkpoint's weights); without it the weights
-    are freshly initialised, which does not change the graph.
+    `model`: the model `config` builds, already made (a checkpoint's, with its weights); it is
+    traced on a copy, because a training step updates BatchNorm's running statistics and fills
+    gradients. Without it a model with fresh weights is built, which does not change the graph.
     """
     batch = batch_size or config.data.batch_size
-    model = build_model(config)
-    if state is not None:
-        model.load_state_dict(state)
+    model = build_model(config) if model is None else copy.deepcopy(model)
     loss_fn = build_loss(config.loss)
     layers = {}  # grad_fn -> "index kind" of the layer whose output it made
 

@@ -25,7 +25,7 @@ def run_dir(tmp_path_factory):
 
 def test_config_target():
     target = load_target(QUICKSTART)
-    assert target.state is None and target.path is None
+    assert target.model is None and target.path is None
     assert target.config.name == "quickstart"
 
 
@@ -34,13 +34,33 @@ def test_run_folder_and_checkpoint_file(run_dir):
     assert from_dir.path == run_dir / "checkpoints" / "last.safetensors"
     from_file = load_target(from_dir.path)
     assert from_file.path == from_dir.path
-    assert set(from_dir.state) == {f"{i}.{p}" for i in (0, 3, 7, 9) for p in ("weight", "bias")}
-    trained = from_dir.state["0.weight"].numpy()
+    state = from_dir.model.state_dict()
+    assert set(state) == {f"{i}.{p}" for i in (0, 3, 7, 9) for p in ("weight", "bias")}
+    trained = state["0.weight"].numpy()
     assert trained.shape == (16, 1, 3, 3) and np.isfinite(trained).all()
     s = summarize(from_dir.config, batch_size=5)
     assert s.totals.params == 105_866 and s.rows[-1].output_shape == (5, 10)
     graph = graph_of(from_dir, batch_size=5)
-    assert sorted(n.param for n in graph.params) == sorted(from_dir.state)
+    assert sorted(n.param for n in graph.params) == sorted(state)
+
+
+def test_a_checkpoint_model_is_built_once_and_left_as_loaded(run_dir, monkeypatch):
+    """load_target builds and loads the model once; graph_of traces that model (a copy of it),
+    neither building another nor changing the target's weights or gradients."""
+    from gradcli.config import build
+
+    built = []
+    trace = build.trace_layers
+    monkeypatch.setattr(build, "trace_layers", lambda config: built.append(1) or trace(config))
+    target = load_target(run_dir)
+    weights = {k: v.numpy().copy() for k, v in target.model.state_dict().items()}
+    graph = graph_of(target, batch_size=3)
+    graph_of(target, batch_size=4)
+    assert built == [1]
+    assert graph.nodes[0].name == "CrossEntropyLossBackward0"
+    for name, value in target.model.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), weights[name])
+    assert all(p.grad is None for p in target.model.parameters())
 
 
 def test_override_that_changes_the_model_is_refused(run_dir):
