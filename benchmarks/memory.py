@@ -62,8 +62,9 @@ def _epoch(batch: int, max_batches: int | None) -> dict:
         try:
             t0 = time.perf_counter()
             data = build_datasets(
-                d.dataset, d.root, d.options, d.transforms, d.val_split, cfg.seed, test=False
-            )
+                d.dataset, d.root, d.options, d.transforms, d.val_split, cfg.seed,
+                splits=("train", "val"),
+            )  # fmt: skip
             loaded, load_peak = tracemalloc.get_traced_memory()
             tracemalloc.reset_peak()
             gradcli.manual_seed(cfg.seed)

@@ -53,8 +53,6 @@ def build_datasets(
     transforms: Any = None,
     val_fraction: float = 0.0,
     seed: int = 0,
-    stratify: bool = True,
-    test: bool = True,
     splits: Collection[str] | None = None,
 ) -> DataSplits:
     """Load the `splits` asked for (default all three), holding out `val_fraction` of the
@@ -63,13 +61,12 @@ def build_datasets(
     "train" and "val" come from the dataset's train files and "test" from its test files, so
     `splits=["test"]` reads only the test files; the transforms must then be fitted already
     (a checkpoint's `transforms` spec holds the fitted statistics).
-    `test=False` is the older spelling of `splits=["train", "val"]`.
 
     >>> splits = build_datasets("shapes", transforms=["scale", "normalize"], val_fraction=0.1)
     >>> len(splits.train), len(splits.val), splits.info.input_shape
     (9000, 1000, (1, 28, 28))
     """
-    wanted = set(SPLITS if splits is None else splits) - (set() if test else {"test"})
+    wanted = set(SPLITS if splits is None else splits)
     unknown = sorted(wanted - set(SPLITS))
     if unknown or not wanted:
         raise DataError(f"splits must be some of {', '.join(SPLITS)}, got {sorted(wanted)}")
@@ -85,7 +82,7 @@ def build_datasets(
         pipe = build_transforms(transforms, num_classes=info.num_classes)
         train_idx = val_idx = None
         if val_fraction > 0:
-            labels = y if stratify and info.task == "classification" else None
+            labels = y if info.task == "classification" else None
             parts = [1.0 - val_fraction, val_fraction]
             train_idx, val_idx = split_indices(len(x), parts, seed, labels)
         x, y = pipe.fit_apply(x, y, index=train_idx)

@@ -29,7 +29,7 @@ def test_build_datasets_splits_and_fits_on_train_only():
 
 
 def test_build_datasets_regression_without_val_or_test():
-    splits = build_datasets("regression", val_fraction=0.0, test=False)
+    splits = build_datasets("regression", val_fraction=0.0, splits=["train", "val"])
     assert splits.val is None and splits.test is None and len(splits.train) == 64
 
 
