@@ -1,8 +1,9 @@
 """Data layer: datasets, transforms, the DataLoader and dataset downloads.
 
 Everything here works on numpy arrays; only `DataLoader.__iter__` turns batches into
-`gradcli` Tensors (importing the engine lazily, so this package never imports `gradcli`
-at import time).
+`gradcli` Tensors. Of gradcli itself, data imports only the leaf modules `errors`, `registry`
+and `backend` (which import nothing else of gradcli); the engine is imported lazily, where
+a batch becomes Tensors, so the engine never depends on data.
 
 >>> from gradcli.data import load_dataset, TensorDataset, DataLoader, build_transforms
 >>> x, y, info = load_dataset("mnist", split="train")
