@@ -6,9 +6,11 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
+from gradcli.cli import options
 from gradcli.cli.options import Command
 from gradcli.data.download import dataset_status, download
 from gradcli.data.paths import ENV_VAR, resolve_root
@@ -16,13 +18,8 @@ from gradcli.data.paths import ENV_VAR, resolve_root
 app = typer.Typer(help="List and download the datasets gradcli knows.", no_args_is_help=True)
 console = Console(highlight=False)
 
-RootOption = typer.Option(
-    None,
-    "--root",
-    help="Folder holding <name>/ subfolders (default: $GRADCLI_DATA_DIR, else a per-user folder).",
-)
 _WHY = {
-    "root": "from --root",
+    "root": "from the command line",
     "env": f"from ${ENV_VAR}",
     "default": f"the per-user default; set {ENV_VAR} or pass --root to change it",
 }
@@ -30,7 +27,7 @@ _WHY = {
 
 @app.command("list", cls=Command)
 def list_(
-    root: Path | None = RootOption,
+    root: Path | None = options.Data,
     verify: bool = typer.Option(True, "--verify/--no-verify", help="Check MD5 checksums."),
 ):
     """What is known, and what is present and verified where.
@@ -54,14 +51,15 @@ def list_(
             if st.folder.is_relative_to(chosen.path)
             else st.folder
         )
-        table.add_row(st.name, f"{folder}/", status, f"{present}/{len(st.files)}")
+        # names and paths are data, not markup: a folder called `[x]` must print as itself
+        table.add_row(escape(st.name), escape(f"{folder}/"), status, f"{present}/{len(st.files)}")
     console.print(table)
 
 
 @app.command("download", cls=Command)
 def download_(
     name: str = typer.Argument(..., help="mnist, fashion-mnist or cifar10."),
-    root: Path | None = RootOption,
+    root: Path | None = options.Data,
     force: bool = typer.Option(False, "--force", help="Delete the files and download them again."),
 ):
     """Download a dataset, verify its checksums and put it in place atomically.
@@ -78,12 +76,14 @@ def download_(
         task = {"id": None}
 
         def on_file(filename: str):
-            task["id"] = bar.add_task(filename, total=None)
+            task["id"] = bar.add_task(escape(filename), total=None)
             if not console.is_terminal:
-                console.print(f"downloading {filename}")
+                console.print(f"downloading {filename}", markup=False)
 
         def progress(done: int, total: int | None):
             bar.update(task["id"], completed=done, total=total)
 
         folder = download(name, root, progress, on_file=on_file, force=force)
-    console.print(f"[green]{name}[/green] is ready in {folder}")
+    console.print(
+        f"[green]{escape(name)}[/green] is ready in {escape(str(folder))}", soft_wrap=True
+    )

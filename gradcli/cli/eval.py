@@ -19,7 +19,7 @@ console = Console(highlight=False, soft_wrap=True)
 def eval_(
     checkpoint: Path = typer.Argument(..., help="A checkpoint file or a run folder."),
     split: str = typer.Option("test", "--split", help="test, val or train."),
-    data: Path | None = typer.Option(None, "--data", help="Data root (default: the config's)."),
+    data: Path | None = options.Data,
     batch_size: int | None = options.BatchSize,
     device: str | None = options.Device,
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),

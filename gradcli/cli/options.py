@@ -15,6 +15,16 @@ Set = typer.Option(
 Debug = typer.Option(False, "--debug", help="Show the traceback of errors.", envvar="GRADCLI_DEBUG")
 Device = typer.Option(None, "--device", "-d", help="cpu, cuda, cuda:N or auto (overrides device).")
 BatchSize = typer.Option(None, "--batch-size", "-b", min=1, help="Batch size to use.")
+# One option for the data root everywhere: train and eval call it --data, and `datasets`, which
+# has no config, has always called it --root; either spelling works with every command.
+Data = typer.Option(
+    None,
+    "--data",
+    "--root",
+    metavar="FOLDER",
+    help="Data root, the folder holding one <dataset>/ folder per dataset (default: the config's "
+    "data.root, else $GRADCLI_DATA_DIR, else a per-user folder; see `gradcli datasets list`).",
+)
 
 
 def _bare_flags(params: list) -> list:

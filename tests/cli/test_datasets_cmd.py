@@ -33,9 +33,10 @@ def test_list_says_which_data_root_is_used_and_why(tmp_path):
     )
     out = gradcli("datasets", "list", env={**env, "GRADCLI_DATA_DIR": str(tmp_path / "e")})
     assert f"data root: {tmp_path / 'e'} (from $GRADCLI_DATA_DIR)" in out.stdout
-    out = gradcli("datasets", "list", "--root", str(tmp_path / "r"), env=env)
-    assert f"data root: {tmp_path / 'r'} (from --root)" in out.stdout
-    assert "mnist/" in out.stdout and "missing" in out.stdout
+    for flag in ("--root", "--data"):  # one option, both spellings
+        out = gradcli("datasets", "list", flag, str(tmp_path / "r"), env=env)
+        assert f"data root: {tmp_path / 'r'} (from the command line)" in out.stdout
+        assert "mnist/" in out.stdout and "missing" in out.stdout
 
 
 def test_version_and_help():
@@ -61,6 +62,17 @@ def test_download_keeps_files_that_already_verify(tmp_path):
     out = gradcli("datasets", "download", "mnist", "--root", str(tmp_path))
     assert out.returncode == 0, out.stderr
     assert "is ready in" in out.stdout and "downloading" not in out.stdout
+
+
+@pytest.mark.skipif(not (SHARED / "mnist").is_dir(), reason="shared MNIST files are absent")
+def test_a_root_with_brackets_prints_as_itself(tmp_path):
+    root = tmp_path / "data[x] [bold]"
+    (root / "mnist").mkdir(parents=True)
+    for f in (SHARED / "mnist").glob("*.gz"):
+        (root / "mnist" / f.name).symlink_to(f)
+    out = gradcli("datasets", "download", "mnist", "--root", str(root))
+    assert out.returncode == 0, out.stderr
+    assert f"is ready in {root / 'mnist'}\n" in out.stdout
 
 
 def test_unknown_dataset_is_one_clear_line():

@@ -1,6 +1,7 @@
 """`gradcli eval` reads only the files of the split it evaluates."""
 
 import json
+import shutil
 
 from tests.data.writers import write_mnist
 
@@ -39,3 +40,9 @@ def test_eval_on_test_needs_only_the_test_files(tmp_path):
     assert "missing file(s) train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz" in (
         result.stderr
     )
+    # The data root given on the command line wins over the config's, as --data or --root.
+    shutil.move(tmp_path / "data", tmp_path / "moved")
+    for flag in ("--data", "--root"):
+        result = run("eval", tmp_path / "run", flag, tmp_path / "moved", "--json")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["samples"] == 7
