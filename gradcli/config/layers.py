@@ -9,15 +9,16 @@ class here (see CONTRIBUTING.md).
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, NonNegativeInt, PositiveInt
 
 from gradcli import nn
 from gradcli.config.spec import LayerSpec, SpecRegistry, tagged_union
+from gradcli.ops._checks import pair
 
 Pair = PositiveInt | tuple[PositiveInt, PositiveInt]
-Pad = Annotated[int, Field(ge=0)] | tuple[int, int]
+Pad = NonNegativeInt | tuple[NonNegativeInt, NonNegativeInt]
 LAYERS = SpecRegistry("layer", LayerSpec)
 
 
@@ -34,14 +35,6 @@ def _layer_tag(raw: Any) -> str | None:
 def any_layer() -> Any:
     """The union of every registered layer (rebuilt by the schema when LAYERS changes)."""
     return tagged_union(LAYERS, _layer_tag)
-
-
-def _pair(v):
-    return tuple(v) if isinstance(v, (tuple, list)) else v
-
-
-def _pair2(v) -> tuple[int, int]:
-    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 
 Init = Literal[
@@ -90,13 +83,14 @@ class Conv2d(LayerSpec):
     init: Init = Field("default", description=_INIT_HELP)
 
     def num_params(self, shape):
-        per_filter = shape[0] // self.groups * math.prod(_pair2(self.kernel_size)) + self.bias
+        kernel = pair(self.kind, "kernel_size", self.kernel_size, 1)
+        per_filter = shape[0] // self.groups * math.prod(kernel) + self.bias
         return self.out_channels * per_filter
 
     def build(self, shape):
         conv = nn.Conv2d(
-            shape[0], self.out_channels, _pair(self.kernel_size), _pair(self.stride),
-            _pair(self.padding), _pair(self.dilation), self.groups, self.bias,
+            shape[0], self.out_channels, self.kernel_size, self.stride,
+            self.padding, self.dilation, self.groups, self.bias,
         )  # fmt: skip
         return _init(conv, self.init)
 
@@ -112,8 +106,8 @@ class MaxPool2d(LayerSpec):
 
     def build(self, shape):
         return nn.MaxPool2d(
-            _pair(self.kernel_size), _pair(self.stride), _pair(self.padding),
-            _pair(self.dilation), ceil_mode=self.ceil_mode,
+            self.kernel_size, self.stride, self.padding,
+            self.dilation, ceil_mode=self.ceil_mode,
         )  # fmt: skip
 
 
@@ -128,7 +122,7 @@ class AvgPool2d(LayerSpec):
 
     def build(self, shape):
         return nn.AvgPool2d(
-            _pair(self.kernel_size), _pair(self.stride), _pair(self.padding),
+            self.kernel_size, self.stride, self.padding,
             ceil_mode=self.ceil_mode, count_include_pad=self.count_include_pad,
         )  # fmt: skip
 
@@ -139,7 +133,7 @@ class AdaptiveAvgPool2d(LayerSpec):
     output_size: Pair
 
     def build(self, shape):
-        return nn.AdaptiveAvgPool2d(_pair(self.output_size))
+        return nn.AdaptiveAvgPool2d(self.output_size)
 
 
 @LAYERS.register("flatten")

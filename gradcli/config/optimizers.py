@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from gradcli import optim
 from gradcli.config.spec import SpecRegistry, Typed, tagged_union
@@ -34,6 +34,17 @@ class SGD(OptimizerSpec):
     dampening: float = 0.0
     nesterov: bool = False
     weight_decay: Decay = 0.0
+
+    @model_validator(mode="after")
+    def _nesterov_needs_momentum(self):
+        # optim.SGD refuses it too, but only when the run is built: say it with the key's line
+        if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
+            fix = "momentum (e.g. 0.9)" if self.momentum <= 0 else "dampening: 0"
+            raise ValueError(
+                f"nesterov needs momentum > 0 and dampening 0 (got momentum {self.momentum}, "
+                f"dampening {self.dampening}); set {fix}, or nesterov: false"
+            )
+        return self
 
     def build(self, params):
         return optim.SGD(

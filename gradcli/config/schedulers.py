@@ -17,7 +17,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, PositiveInt, model_validator
 
 from gradcli import optim
-from gradcli.config.optimizers import LR
+from gradcli.config.optimizers import LR, OPTIMIZERS, OptimizerSpec
 from gradcli.config.spec import SpecRegistry, Typed, tagged_union
 
 lrs = optim.lr_scheduler
@@ -38,6 +38,10 @@ class SchedulerSpec(Typed):
 
     def watched_metric(self) -> str | None:
         """The validation metric `step(value)` takes, for schedules driven by one."""
+        return None
+
+    def check_optimizer(self, optimizer: OptimizerSpec) -> str | None:
+        """Why this schedule cannot drive `optimizer` (validated with the config), or None."""
         return None
 
     def build(self, optimizer, span: Span):
@@ -106,13 +110,30 @@ class OneCycleSched(SchedulerSpec):
     anneal_strategy: Literal["cos", "linear"] = "cos"
     div_factor: float = Field(25.0, gt=0.0)
     final_div_factor: float = Field(1e4, gt=0.0)
+    cycle_momentum: bool = Field(
+        True, description="Cycle the momentum (or Adam's beta1) inversely to the lr."
+    )
+
+    def check_optimizer(self, optimizer):
+        # OneCycleLR looks for these in the optimizer's defaults, which follow its spec's keys
+        if self.cycle_momentum and not _has_momentum(type(optimizer)):
+            fits = [name for name, spec in OPTIMIZERS.items() if _has_momentum(spec)]
+            return (
+                f"onecycle cycles the momentum, but optimizer '{optimizer.kind}' has none; set "
+                f"cycle_momentum: false, or use an optimizer with one ({', '.join(fits)})"
+            )
+        return None
 
     def build(self, optimizer, span):
         return lrs.OneCycleLR(
             optimizer, self.max_lr, total_steps=span.steps, pct_start=self.pct_start,
             anneal_strategy=self.anneal_strategy, div_factor=self.div_factor,
-            final_div_factor=self.final_div_factor,
+            final_div_factor=self.final_div_factor, cycle_momentum=self.cycle_momentum,
         )  # fmt: skip
+
+
+def _has_momentum(spec: type[OptimizerSpec]) -> bool:
+    return "momentum" in spec.model_fields or "betas" in spec.model_fields
 
 
 @SCHEDULERS.register("plateau")

@@ -9,7 +9,15 @@ built by `config_model()`, again whenever a registry changes. `schema.Config` is
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, PositiveInt, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    PositiveInt,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from gradcli.config.layers import LAYERS, any_layer
 from gradcli.config.losses import LOSSES, any_loss
@@ -96,6 +104,16 @@ def _check_device(cls, v: str) -> str:
     return v.strip().lower()
 
 
+def _check_scheduler(cls, v, info: ValidationInfo):
+    """The schedule must be able to drive the optimizer (validated before it: fields go in
+    order), so a refusal is located at `scheduler:` rather than found when the run is built."""
+    optimizer = info.data.get("optimizer")  # absent when the optimizer itself is invalid
+    problem = None if v is None or optimizer is None else v.check_optimizer(optimizer)
+    if problem is not None:
+        raise ValueError(problem)
+    return v
+
+
 def _make_config() -> type[BaseModel]:
     """The config models over the registries as they are now."""
     AnyLayer, AnyLoss = any_layer(), any_loss()
@@ -137,6 +155,7 @@ def _make_config() -> type[BaseModel]:
 
         _name = field_validator("name")(_check_name)
         _device = field_validator("device")(_check_device)
+        _scheduler = field_validator("scheduler")(_check_scheduler)
 
     # named as if defined at module level: reprs read `Config(...)`, and pickle finds the
     # class through the module's __getattr__ below

@@ -113,15 +113,11 @@ def macs(module: nn.Module, out_shape: tuple) -> int:
     normalisation and bias additions are a few operations per element, negligible beside them.
     """
     if isinstance(module, nn.Conv2d):
-        kh, kw = _pair(module.kernel_size)
+        kh, kw = module.kernel_size  # nn.Conv2d keeps it as a pair
         return math.prod(out_shape) * (module.in_channels // module.groups) * kh * kw
     if isinstance(module, nn.Linear):
         return module.out_features * module.in_features
     return 0
-
-
-def _pair(v) -> tuple[int, int]:
-    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 
 def short_repr(module: nn.Module, width: int = 40) -> str:

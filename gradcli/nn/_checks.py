@@ -26,13 +26,3 @@ def expect_size(layer, x, dim: int, expected: int, what: str) -> None:
             f"{layer!r}: input has {got} {what} but the layer expects {expected} "
             f"(input shape {tuple(x.shape)})"
         )
-
-
-def pair(v, name: str = "value") -> tuple:
-    """An int or a pair of ints as a pair: 3 -> (3, 3)."""
-    if isinstance(v, int) and not isinstance(v, bool):
-        return (v, v)
-    t = tuple(v)
-    if len(t) != 2 or not all(isinstance(i, int) for i in t):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
-    return t

@@ -5,9 +5,10 @@ from __future__ import annotations
 from gradcli import factories
 from gradcli.nn import functional as F
 from gradcli.nn import init
-from gradcli.nn._checks import expect_ndim, expect_size, pair
+from gradcli.nn._checks import expect_ndim, expect_size
 from gradcli.nn.module import Module
 from gradcli.nn.parameter import Parameter
+from gradcli.ops._checks import pair
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -46,9 +47,10 @@ class Conv2d(Module):
                 f"Conv2d: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}"
             )
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = pair(kernel_size, "kernel_size")
-        self.stride = pair(stride, "stride")
-        self.dilation = pair(dilation, "dilation")
+        # checked here: a 0 kernel would otherwise build and even run, to a meaningless output
+        self.kernel_size = pair("Conv2d", "kernel_size", kernel_size, 1)
+        self.stride = pair("Conv2d", "stride", stride, 1)
+        self.dilation = pair("Conv2d", "dilation", dilation, 1)
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(
@@ -58,7 +60,7 @@ class Conv2d(Module):
                 raise ValueError("Conv2d: padding='same' is not supported for strided convolutions")
             self.padding = padding
         else:
-            self.padding = pair(padding, "padding")
+            self.padding = pair("Conv2d", "padding", padding, 0)
         self.padding_mode = padding_mode
         self.weight = Parameter(
             factories.empty(

@@ -89,6 +89,26 @@ def test_conv2d_same_valid_and_padding_modes():
         nn.Conv2d(3, 4, 3, groups=2)
 
 
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"kernel_size": 0}, "kernel_size must be at least 1, got 0"),
+        ({"kernel_size": 3, "stride": (1, 0)}, "stride must be at least 1"),
+        ({"kernel_size": 3, "dilation": 0}, "dilation must be at least 1"),
+        ({"kernel_size": 3, "padding": -1}, "padding must be at least 0"),
+        ({"kernel_size": (3,)}, r"kernel_size must be an int or a pair of ints, got \(3,\)"),
+        ({"kernel_size": 3.0}, "kernel_size must be an int or a pair of ints, got 3.0"),
+        ({"kernel_size": True}, "kernel_size must be an int or a pair of ints, got True"),
+    ],
+)
+def test_conv2d_arguments_are_checked_when_the_layer_is_made(kwargs, message):
+    """A 0 kernel or stride, a negative padding or a float is refused by the constructor with a
+    ShapeError (a ValueError) naming the layer, rather than building (a 0 kernel even ran) or
+    failing later inside conv2d or with a bare TypeError."""
+    with pytest.raises(ShapeError, match=f"^Conv2d: {message}"):
+        nn.Conv2d(1, 2, **kwargs)
+
+
 def test_conv2d_repr_init_and_errors():
     assert repr(nn.Conv2d(1, 6, 3)) == "Conv2d(1, 6, kernel_size=(3, 3), stride=(1, 1))"
     assert repr(nn.Conv2d(3, 8, (3, 5), stride=2, padding=1, dilation=2, bias=False)) == (
