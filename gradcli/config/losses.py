@@ -16,10 +16,12 @@ from gradcli.config.spec import SpecRegistry, Typed, tagged_union
 
 class LossSpec(Typed):
     """`class_targets`: the targets are int64 class indices (N, d1, ...) for logits
-    (N, C, d1, ...), and the model's last layer must have one output per class. Otherwise the
-    targets have the output's shape and dtype."""
+    (N, C, d1, ...), and the model's last layer must have one output per class;
+    `probability_targets`: such a loss also takes per-class probabilities (one-hot rows) of the
+    output's shape. Otherwise the targets have the output's shape and dtype."""
 
     class_targets: ClassVar[bool] = False
+    probability_targets: ClassVar[bool] = False
 
     def build(self, device=None) -> nn.Module:
         raise NotImplementedError
@@ -31,8 +33,8 @@ class LossSpec(Typed):
     def check(self, out_shape: tuple[int, ...], info) -> str | None:
         """Why the model's output for one sample does not fit the dataset's targets under this
         loss, or None. Both checks run before training."""
-        name = info.name
-        if self.class_targets:
+        name, targets = info.name, list(info.target_shape)
+        if self.class_targets and not targets:
             n = info.num_classes
             if n and out_shape != (n,):
                 return (
@@ -40,17 +42,19 @@ class LossSpec(Typed):
                     f"classes; make the last layer `- linear: {n}`"
                 )
             return None
-        if out_shape == tuple(info.target_shape):
+        if list(out_shape) == targets:
             return None
-        if info.num_classes and not info.target_shape:
+        if info.num_classes and not targets:
+            indices = [k for k, spec in LOSSES.items() if spec.class_targets]
             return (
                 f"loss '{self.kind}' compares the model's output {list(out_shape)} with targets "
                 f"of the same shape, but dataset '{name}' has class labels; use a class-index "
-                "loss (cross_entropy, nll) or the one_hot transform"
+                f"loss ({', '.join(indices)}), or add `one_hot` to data.transforms"
             )
+        fix = f"; make the last layer `- linear: {targets[0]}`" if len(targets) == 1 else ""
         return (
             f"the model outputs shape {list(out_shape)} but dataset '{name}' has targets of "
-            f"shape {list(info.target_shape)}"
+            f"shape {targets}{fix}"
         )
 
 
@@ -71,6 +75,13 @@ class _ClassLoss(LossSpec):
     weight: list[float] | None = Field(None, description="Per-class weights.")
 
     def check_options(self, info):
+        if info.target_shape and not self.probability_targets:
+            takes = [k for k, spec in LOSSES.items() if spec.probability_targets]
+            return (
+                f"loss '{self.kind}' takes class indices, but dataset '{info.name}' has targets "
+                f"of shape {list(info.target_shape)} (one-hot rows?); remove the one_hot "
+                f"transform, or use a loss that takes class probabilities ({', '.join(takes)})"
+            )
         n = info.num_classes
         if self.weight is not None and n and len(self.weight) != n:
             return (
@@ -82,6 +93,7 @@ class _ClassLoss(LossSpec):
 
 @LOSSES.register("cross_entropy")
 class CrossEntropy(_ClassLoss):
+    probability_targets = True
     label_smoothing: float = Field(0.0, ge=0.0, le=1.0)
 
     def build(self, device=None):
