@@ -29,7 +29,7 @@ def train(
         None, "--resume", help="A run folder or checkpoint to continue exactly."
     ),
     device: str | None = options.Device,
-    data: Path | None = typer.Option(None, "--data", help="Data root (overrides data.root)."),
+    data: Path | None = options.Data,
     run_dir: Path | None = typer.Option(None, "--run-dir", help="Write the run here (new folder)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the final line."),
     debug: bool = options.Debug,

@@ -54,8 +54,11 @@ def candidate_dirs(folder: str, root: str | os.PathLike | None = None) -> list[P
     """Folders to search for a dataset's files, in order."""
     base = data_root(root)
     dirs = [base / folder]
-    if root is not None:
-        dirs.append(base)  # `--root datasets/mnist` points straight at the files
+    # `--root datasets/mnist` points straight at the files; but not at another dataset's
+    # folder: MNIST and Fashion-MNIST files have the same names and one would pass as the other
+    others = {spec.folder for spec in SOURCES.values()} - {folder}
+    if root is not None and base.name not in others:
+        dirs.append(base)
     return dirs
 
 

@@ -51,3 +51,12 @@ def test_missing_files_say_the_root_came_from_the_env_var(tmp_path, monkeypatch)
     monkeypatch.setenv(ENV_VAR, str(tmp_path))
     with pytest.raises(DataError, match=rf"looked in {tmp_path}/mnist, from \${ENV_VAR}\)"):
         load_dataset("mnist")
+
+
+def test_a_root_that_is_another_datasets_folder_does_not_stand_in_for_it(tmp_path):
+    from gradcli.data.paths import candidate_dirs
+
+    mnist = tmp_path / "mnist"
+    assert candidate_dirs("fashion-mnist", mnist) == [mnist / "fashion-mnist"]
+    assert candidate_dirs("mnist", mnist) == [mnist / "mnist", mnist]
+    assert candidate_dirs("mnist", tmp_path / "my-files")[-1] == tmp_path / "my-files"
