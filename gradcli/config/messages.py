@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from gradcli._text import clip
 from gradcli.config.schema import REGISTRIES, config_model
 from gradcli.config.spec import Spec, Typed
 from gradcli.registry import did_you_mean, unknown_name
 
 Path_ = tuple  # a key path: ("model", "layers", 0, "conv2d")
-_INPUT_CHARS = 60  # a bad value is quoted up to this length: messages stay one line
 
 
 def printable(text: str) -> str:
@@ -92,10 +92,5 @@ def format_error(err: dict, source) -> str:
     elif kind in ("value_error", "assertion_error") and "error" in ctx:
         msg = str(ctx["error"])  # without pydantic's "Value error, " prefix
     elif "input" in err and kind not in ("model_type", "dict_type"):
-        msg = f"{msg} (got {_short(err['input'])})"
+        msg = f"{msg} (got {clip(repr(err['input']))})"
     return printable(f"{where}: {key}: {msg}")
-
-
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= _INPUT_CHARS else text[: _INPUT_CHARS - 3] + "..."
