@@ -9,9 +9,9 @@ class here (see CONTRIBUTING.md).
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, NonNegativeInt, PositiveInt
+from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from gradcli import nn
 from gradcli.config.spec import LayerSpec, SpecRegistry, tagged_union
@@ -82,6 +82,16 @@ class Conv2d(LayerSpec):
     bias: bool = True
     init: Init = Field("default", description=_INIT_HELP)
 
+    @model_validator(mode="after")
+    def _same_needs_stride_1(self):
+        # nn.Conv2d refuses it too, but only once the model is built, in other words
+        if self.padding == "same" and pair(self.kind, "stride", self.stride, 1) != (1, 1):
+            raise ValueError(
+                f"padding 'same' needs stride 1 (got {self.stride}); give the padding as a "
+                "number, e.g. (kernel_size - 1) // 2"
+            )
+        return self
+
     def num_params(self, shape):
         kernel = pair(self.kind, "kernel_size", self.kernel_size, 1)
         per_filter = shape[0] // self.groups * math.prod(kernel) + self.bias
@@ -95,14 +105,30 @@ class Conv2d(LayerSpec):
         return _init(conv, self.init)
 
 
+def _pool_padding(spec):
+    # the pooling ops refuse it too, but only once the model is built, in other words
+    kernel = pair(spec.kind, "kernel_size", spec.kernel_size, 1)
+    padding = pair(spec.kind, "padding", spec.padding, 0)
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        raise ValueError(
+            f"padding {spec.padding} is more than half the kernel_size {spec.kernel_size}; "
+            "make it smaller or the kernel larger"
+        )
+    return spec
+
+
+PoolPad = Annotated[Pad, Field(description="At most half the kernel size.")]
+
+
 @LAYERS.register("maxpool2d")
 class MaxPool2d(LayerSpec):
     shorthand, expects = "kernel_size", _IMAGE
     kernel_size: Pair
     stride: Pair | None = Field(None, description="Defaults to kernel_size.")
-    padding: Pad = 0
+    padding: PoolPad = 0
     dilation: Pair = 1
     ceil_mode: bool = False
+    _padding = model_validator(mode="after")(_pool_padding)
 
     def build(self, shape):
         return nn.MaxPool2d(
@@ -116,9 +142,10 @@ class AvgPool2d(LayerSpec):
     shorthand, expects = "kernel_size", _IMAGE
     kernel_size: Pair
     stride: Pair | None = Field(None, description="Defaults to kernel_size.")
-    padding: Pad = 0
+    padding: PoolPad = 0
     ceil_mode: bool = False
     count_include_pad: bool = True
+    _padding = model_validator(mode="after")(_pool_padding)
 
     def build(self, shape):
         return nn.AvgPool2d(

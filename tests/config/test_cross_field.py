@@ -85,3 +85,32 @@ def test_a_negative_padding_pair_is_refused_by_the_schema(tmp_path, padding):
         ConfigError, match=r"model.layers\[0\].conv2d.padding.*greater than or equal to 0"
     ):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    "layer, message",
+    [
+        ("{conv2d: {out_channels: 2, kernel_size: 3, stride: 2, padding: same}}",
+         "model.layers[0].conv2d: padding 'same' needs stride 1 (got 2); give the padding as a "
+         "number, e.g. (kernel_size - 1) // 2"),
+        ("{maxpool2d: {kernel_size: 2, padding: 2}}",
+         "model.layers[0].maxpool2d: padding 2 is more than half the kernel_size 2; make it "
+         "smaller or the kernel larger"),
+        ("{avgpool2d: {kernel_size: [2, 4], padding: [1, 3]}}",
+         "model.layers[0].avgpool2d: padding (1, 3) is more than half the kernel_size (2, 4)"),
+    ],
+)  # fmt: skip
+def test_layer_arguments_the_layer_refuses_are_config_errors(tmp_path, layer, message):
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        BASE.replace("OPTIMIZER", "{type: sgd, lr: 0.1}").replace(
+            "input_shape: [2]\n  layers: [{linear: 8}, relu, {linear: 3}]",
+            f"input_shape: [1, 8, 8]\n  layers: [{layer}, flatten, {{linear: 3}}]",
+        )
+    )
+    with pytest.raises(ConfigError) as e:
+        load_config(path)  # validation alone: before any data is read or layer is built
+    assert f"{path}:5:13: {message}" in str(e.value)
+    fine = layer.replace("stride: 2, ", "").replace("padding: 2", "padding: 1")
+    path.write_text(path.read_text().replace(layer, fine.replace("[1, 3]", "[1, 2]")))
+    build_model(load_config(path))
