@@ -3,6 +3,7 @@ batches the loaders hand out (the output check used to run a float32 batch throu
 float64 model, and the loader cast every batch to float32)."""
 
 import numpy as np
+import pytest
 
 import gradcli
 from gradcli.config import build
@@ -60,3 +61,16 @@ def test_output_check_uses_the_traced_shape(tmp_path, monkeypatch):
     build_training(config)
     assert calls == []
     assert build.trace_layers(config)[-1].output_shape == (3,)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_run_builds_and_trains_on_a_gpu(tmp_path, dtype):
+    """The model is moved to the device once built and never run on CPU data afterwards (the
+    output check used to: a DeviceError for every GPU run)."""
+    from gradcli.backend import resolve_device
+
+    trainer = Trainer(_config(tmp_path, dtype), resolve_device("cuda"))
+    assert trainer.fit()["steps"] == 3
+    want = gradcli.float64 if dtype == "float64" else gradcli.float32
+    assert all(p.dtype == want and p.device.type == "cuda" for p in trainer.model.parameters())
