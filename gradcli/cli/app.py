@@ -80,6 +80,9 @@ def describe(e: Exception) -> tuple[str, int]:
     """
     if isinstance(e, ConfigError):
         return str(e), 2
+    if _is_usage_error(e):  # click's own: an unknown option or command, a missing argument
+        where = getattr(getattr(e, "ctx", None), "command_path", "gradcli")
+        return f"{_one_line(e.format_message())} (see `{where} --help`)", e.exit_code
     if isinstance(e, GradcliError):
         return " ".join(str(e).split()), 1
     if isinstance(e, MemoryError):
@@ -98,19 +101,29 @@ def describe(e: Exception) -> tuple[str, int]:
     return f"{what} {_DEBUG_HINT}", 1
 
 
+def _is_usage_error(e: Exception) -> bool:
+    # by name: typer ships its own copy of click, and older typers use click itself
+    return any(c.__name__ == "UsageError" for c in type(e).__mro__)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: usage and config errors exit 2, runtime failures 1, Ctrl-C 130."""
     argv = list(sys.argv[1:] if argv is None else argv)
     keep_freed_memory()
     try:
-        app(args=argv, prog_name="gradcli")
+        # not standalone: click's usage errors come here, to be said in one line like the rest
+        code = app(args=argv, prog_name="gradcli", standalone_mode=False)
     except KeyboardInterrupt:  # typer turns Ctrl-C during a command into exit 130 itself
         err_console.print("interrupted", style="yellow")
         sys.exit(130)
     except Exception as e:  # noqa: BLE001 - the one place every failure becomes a message
+        if type(e).__name__ == "NoArgsIsHelpError":  # `gradcli` or `gradcli datasets` alone
+            e.ctx.get_help()  # prints it
+            sys.exit(e.exit_code)
         if _debug_requested(argv):
             raise
         message, code = describe(e)
         # Text, not markup: messages hold paths and hints like `pip install 'gradcli[cuda12]'`
         err_console.print(Text.assemble(("error:", "red"), " ", message))
         sys.exit(code)
+    sys.exit(code or 0)  # code: typer.Exit(N) from a command, 130 after Ctrl-C

@@ -157,3 +157,25 @@ def test_eval_and_inspect_print_names_and_paths_as_written(capsys, tmp_path):
     out = capsys.readouterr().out
     assert "exp[v2]" in out and "csv[x]" in out and "cat[s]" in out
     assert f"wrote {tmp_path / '[bold]graph.json'}" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["train", "--no-such-flag"], "No such option: --no-such-flag"),
+        (["trian"], "No such command 'trian'. Did you mean 'train'?"),
+        (["eval"], "Missing argument 'checkpoint'"),
+    ],
+)
+def test_usage_errors_are_one_line_too(capsys, argv, says):
+    with pytest.raises(SystemExit) as exit_:
+        cli_app.main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and says in err
+    assert len(err.strip().splitlines()) == 1 and "--help" in err
+
+
+def test_a_group_alone_still_prints_its_help(capsys):
+    with pytest.raises(SystemExit):
+        cli_app.main(["datasets"])
+    assert "download" in capsys.readouterr().out
