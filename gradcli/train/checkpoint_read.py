@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gradcli._text import clip
 from gradcli.errors import CheckpointError, GradcliError
 from gradcli.factories import check_rng_state
 
@@ -167,8 +168,7 @@ def _natural(x) -> bool:
 
 def _q(x) -> str:
     """A value from the file, quoted on one short line."""
-    text = _kind(x) if isinstance(x, (dict, list)) else json.dumps(x)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return clip(_kind(x) if isinstance(x, (dict, list)) else json.dumps(x))
 
 
 def _kind(x) -> str:

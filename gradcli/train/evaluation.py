@@ -36,7 +36,7 @@ def evaluate_checkpoint(
     dataset = {"test": splits.test, "val": splits.val, "train": splits.train}[split]
     if dataset is None or len(dataset) == 0:
         raise DataError(f"dataset '{d.dataset}' has no {split} split for this run (val_split 0?)")
-    loader = DataLoader(dataset, batch_size or d.eval_batch_size, device=dev)
+    loader = DataLoader(dataset, batch_size or d.eval_batch_size, device=dev, dtype=config.dtype)
     info = splits.info
     result = evaluate(model, build_loss(config.loss, dev), loader, info.num_classes, detailed=True)
     state = ck.meta.get("state", {})

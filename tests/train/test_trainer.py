@@ -222,3 +222,12 @@ def test_a_failed_resume_of_a_loose_checkpoint_leaves_nothing_behind(tmp_path):
         session.resume(tmp_path / "loose.safetensors", [f"output.runs_dir={runs}"])
     assert [p for p in runs.rglob("*") if not p.is_dir()] == []
     assert list((runs / "t").iterdir()) == []  # the new run folder is gone again
+
+
+def test_a_float64_run_evaluates_and_tests_in_float64(tmp_path):
+    summary = session.start(
+        config(dtype="float64", **{"train.test": "true"}), run_dir=tmp_path
+    ).fit()
+    assert summary["test"]["samples"] > 0 and "error" not in summary["test"]
+    ev = evaluate_checkpoint(tmp_path / "checkpoints" / "last.safetensors", "val")
+    assert ev["accuracy"] == summary["final"]["val_accuracy"]
