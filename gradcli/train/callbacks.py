@@ -42,7 +42,7 @@ def _maximise(mode: str | None, metric: str) -> bool:
 
 def _final_epoch(trainer) -> bool:
     st = trainer.state
-    return st.epoch >= trainer.total_epochs or st.stopped_early or trainer._steps_done()
+    return st.epoch >= trainer.total_epochs or st.stopped_early or trainer.steps_done()
 
 
 @OUTPUTS.register("metrics")

@@ -82,7 +82,7 @@ class Trainer:
     def total_steps(self) -> int:
         return run_length(self.config.train, self.batches).steps
 
-    def _steps_done(self) -> bool:
+    def steps_done(self) -> bool:
         return self.state.step >= self.total_steps
 
     # ---- the loop ------------------------------------------------------------------------------
@@ -99,11 +99,11 @@ class Trainer:
                 while self.state.epoch < self.total_epochs and not self.state.stopped_early:
                     # After a resume at the last step of an epoch only its end is left to do.
                     steps_left = self.state.batch_in_epoch(self.batches) < self.batches
-                    if steps_left and not self._steps_done():
+                    if steps_left and not self.steps_done():
                         self._train_epoch()
                     self._end_epoch()
                     self._stop_if_requested()
-                    if self._steps_done():
+                    if self.steps_done():
                         break
         finally:
             for signum, handler in previous.items():
@@ -147,12 +147,12 @@ class Trainer:
             if self.num_classes:  # one-hot or probability targets count by their top class
                 correct = (out.argmax(1) == (y.argmax(1) if y.ndim > 1 else y)).sum()._data
             self._window.add(loss._data, correct, x.shape[0])
-            last = st.batch_in_epoch(batches) == batches or self._steps_done()
+            last = st.batch_in_epoch(batches) == batches or self.steps_done()
             if st.step % sync_every == 0 or last or self._stop_signal:
                 self._flush(x, y)
             self._fire("on_step_end")
             self._stop_if_requested()
-            if self._steps_done():
+            if self.steps_done():
                 return
 
     def _read_window(self, x=None, y=None) -> tuple[float, int] | None:
@@ -198,7 +198,7 @@ class Trainer:
     def _end_epoch(self) -> None:
         cfg, st = self.config.train, self.state
         self._read_window()
-        last_epoch = st.epoch + 1 >= self.total_epochs or self._steps_done()
+        last_epoch = st.epoch + 1 >= self.total_epochs or self.steps_done()
         val = {}
         due = (st.epoch + 1) % cfg.val_every_epochs == 0 or last_epoch
         if self.val_loader is not None and due:
@@ -301,7 +301,7 @@ class Trainer:
                 f"{source}: its data position (epoch {epoch}, batch {batch}) does not match "
                 f"its step {st.step}; use another checkpoint"
             )
-        if st.batch_in_epoch(self.batches) < 0 and not self._steps_done():
+        if st.batch_in_epoch(self.batches) < 0 and not self.steps_done():
             raise CheckpointError(
                 f"{source}: this run stopped at train.steps={st.step}, in the middle of an epoch "
                 "that it then closed; it cannot be extended. Start a new run instead"
