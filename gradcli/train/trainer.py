@@ -301,6 +301,13 @@ class Trainer:
                 f"{source}: its data position (epoch {epoch}, batch {batch}) does not match "
                 f"its step {st.step}; use another checkpoint"
             )
+        planned = getattr(self.schedule.scheduler, "total_steps", None) if self.schedule else None
+        if planned is not None and planned < self.total_steps:
+            raise CheckpointError(
+                f"{source}: its schedule was made for {planned} steps but the run would now take "
+                f"{self.total_steps} (train.epochs or train.steps changed); a one-cycle schedule "
+                "cannot be stretched. Keep the run's length, or start a new run"
+            )
         if st.batch_in_epoch(self.batches) < 0 and not self.steps_done():
             raise CheckpointError(
                 f"{source}: this run stopped at train.steps={st.step}, in the middle of an epoch "

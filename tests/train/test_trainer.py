@@ -231,3 +231,9 @@ def test_a_float64_run_evaluates_and_tests_in_float64(tmp_path):
     assert summary["test"]["samples"] > 0 and "error" not in summary["test"]
     ev = evaluate_checkpoint(tmp_path / "checkpoints" / "last.safetensors", "val")
     assert ev["accuracy"] == summary["final"]["val_accuracy"]
+
+
+def test_a_one_cycle_run_is_not_stretched_on_resume(tmp_path):
+    session.start(config(scheduler="{type: onecycle, max_lr: 0.2}"), run_dir=tmp_path).fit()
+    with pytest.raises(CheckpointError, match="made for 18 steps but the run would now take 30"):
+        session.resume(tmp_path, ["train.epochs=5"])
