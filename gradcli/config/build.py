@@ -13,7 +13,7 @@ import gradcli
 from gradcli import nn, optim
 from gradcli.config import schema as S
 from gradcli.config.schedulers import Span
-from gradcli.data import DataLoader, DataSplits, build_datasets
+from gradcli.data import DataLoader, DataSplits, build_augment, build_datasets
 from gradcli.errors import ConfigError, GradcliError
 
 MAX_PARAMS = 10**9  # 4 GB of float32 weights, 16 GB with gradients and Adam's moments
@@ -164,6 +164,7 @@ def build_training(config: S.Config, device=None, data_root=None) -> Training:
         seed=config.seed,
         device=device,
         dtype=config.dtype,
+        augment=build_augment(d.augment, seed=config.seed),  # training only: eval sees raw data
     )
     val_loader = None
     if data.val is not None and len(data.val):

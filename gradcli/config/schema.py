@@ -35,10 +35,26 @@ class Data(Strict):
     root: str | None = Field(None, description="Data root; default $GRADCLI_DATA_DIR or datasets/.")
     options: dict[str, Any] = Field(default_factory=dict, description="Dataset options.")
     transforms: list[str | dict[str, Any]] = Field(default_factory=list)
+    augment: list[str | dict[str, Any]] = Field(
+        default_factory=list,
+        description="Per training batch, in order: random_crop (padding, size), hflip (p).",
+    )
     batch_size: PositiveInt = 64
     eval_batch_size: PositiveInt = 1000
     val_split: float = Field(0.1, ge=0.0, lt=1.0, description="Fraction of train held out.")
     shuffle: bool = True
+
+    @field_validator("augment")
+    @classmethod
+    def _augment(cls, v):
+        # lazy: the schema loads without the data package
+        from gradcli.data.augment import DataError, build_augment
+
+        try:
+            build_augment(v)
+        except DataError as exc:
+            raise ValueError(str(exc)) from None
+        return v
 
 
 class GradClip(Strict):

@@ -11,6 +11,7 @@ a batch becomes Tensors, so the engine never depends on data.
 >>> loader = DataLoader(TensorDataset(x, y), batch_size=128, shuffle=True, seed=0)
 """
 
+from .augment import AUGMENTS, Augment, Augmentation, build_augment
 from .datasets import Dataset, Subset, TensorDataset, random_split, split_indices
 from .download import DatasetStatus, FileStatus, dataset_status, download, download_file
 from .errors import DataError
@@ -23,10 +24,13 @@ from .sources import SOURCES
 from .transforms import TRANSFORMS, Pipeline, Transform, build_transforms
 
 __all__ = [
+    "AUGMENTS",
     "DATASETS",
     "ENV_VAR",
     "SOURCES",
     "TRANSFORMS",
+    "Augment",
+    "Augmentation",
     "DataError",
     "DataLoader",
     "DataSplits",
@@ -39,6 +43,7 @@ __all__ = [
     "Subset",
     "TensorDataset",
     "Transform",
+    "build_augment",
     "build_datasets",
     "build_transforms",
     "data_root",

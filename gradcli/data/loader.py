@@ -16,6 +16,7 @@ import numpy as np
 
 from gradcli import backend
 
+from .augment import Augmentation
 from .datasets import Dataset, array_source
 from .errors import DataError
 
@@ -60,6 +61,8 @@ class DataLoader:
     >>> for xb, yb in loader: ...
 
     `dtype`: what float and uint8 fields become (the model's dtype: float32 or float64).
+    `augment`: an `Augmentation` applied to the inputs (first field) of every batch; only a
+    training loader gets one. Its generator is part of `state_dict()`.
     """
 
     def __init__(
@@ -72,6 +75,7 @@ class DataLoader:
         seed: int | None = None,
         device: Any = None,
         dtype: Any = np.float32,
+        augment: Augmentation | None = None,
     ) -> None:
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise DataError(
@@ -85,8 +89,12 @@ class DataLoader:
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.device = device
+        self.augment = augment or None
         self.generator = generator if generator is not None else np.random.default_rng(seed)
         self._source = array_source(dataset)
+        if self.augment is not None and len(dataset):  # refuse a wrong shape before step 1
+            sample = dataset[0]
+            self.augment.check(np.shape(sample[0] if isinstance(sample, (tuple, list)) else sample))
         self._num_samples = len(dataset)
         self.epoch = 0  # epochs completed
         self._batch_index = 0  # batches handed out in the current epoch
@@ -155,6 +163,8 @@ class DataLoader:
             return
         for b in range(self._batch_index, n_batches):
             batch = self._gather(order[b * self.batch_size : (b + 1) * self.batch_size])
+            if self.augment is not None:  # drawn before yielding: a checkpoint follows the draw
+                batch = (self.augment(batch[0]), *batch[1:])
             self._batch_index = b + 1
             # Close the epoch before handing out its last batch, so a checkpoint written after
             # the last step already points at the next epoch.
@@ -189,6 +199,7 @@ class DataLoader:
             "batch_index": self._batch_index if in_epoch else 0,
             "order": self._order.tolist() if in_epoch and self.shuffle else None,
             "rng_state": copy.deepcopy(self.generator.bit_generator.state),
+            "augment": self.augment.state_dict() if self.augment is not None else None,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -223,6 +234,16 @@ class DataLoader:
                 f"DataLoader.load_state_dict: cannot restore the generator state ({exc}); "
                 f"was it saved from a loader whose generator is not a {kind}?"
             ) from None
+        saved_augment = state.get("augment")
+        if (saved_augment is None) != (self.augment is None):
+            saved = "with" if saved_augment is not None else "without"
+            raise DataError(
+                f"DataLoader.load_state_dict: the state was saved {saved} augmentation but this "
+                f"loader has {'none' if self.augment is None else 'some'}; resume with the same "
+                "data.augment"
+            )
+        if self.augment is not None:
+            self.augment.load_state_dict(saved_augment)
         self.epoch = int(state["epoch"])
         self._order = order
         self._batch_index = int(state["batch_index"]) if order is not None else 0
