@@ -73,17 +73,27 @@ def load_shapes(
     classes: list[str] | None = None,
     noise: float = 0.15,
     max_rotation: float = 15.0,
+    channels: int = 1,
 ) -> LoadedData:
-    """Figures (square, ring, triangle, plus, bars, ...) as (N, 1, size, size) uint8 images.
+    """Figures (square, ring, triangle, plus, bars, ...) as (N, channels, size, size) uint8.
 
     Defaults: 10 classes, 10,000 train (`n_samples`) / 2,000 test (`n_test`) images. A small
     CNN needs a few epochs to pass 95% test accuracy; an MLP stays clearly below (about 85%).
+    `channels: 3, size: 32` is CIFAR-shaped: each figure and its background get random colours,
+    so only the shape tells the class.
     """
     names = tuple(classes) if classes is not None else SHAPE_CLASSES
     size = _dimension("shapes", "size", size)
-    # measured peak: float32 canvas and masks, uint8 result, per-image parameters
-    n = _count("shapes", split, n_samples, n_test, 10_000, 2_000, 14 * size * size + 64)
-    x, y = make_shapes(n, _rng("shapes", seed, split), size, names, noise, max_rotation)
+    if channels not in (1, 3) or isinstance(channels, bool):
+        raise DataError(f"shapes: channels must be 1 (grey) or 3 (colour), got {channels!r}")
+    # measured peak: float32 canvas and masks, uint8 result, per-image parameters (colour: a
+    # float32 RGB canvas and the uint8 result on top)
+    per_sample = 14 * size * size + 64 + (15 * size * size if channels == 3 else 0)
+    n = _count("shapes", split, n_samples, n_test, 10_000, 2_000, per_sample)
+    rng = _rng("shapes", seed, split)
+    x, y = make_shapes(n, rng, size, names, noise, max_rotation)
+    if channels == 3:
+        x = _colourise(x, rng)
     info = DatasetInfo(
         name="shapes",
         task="classification",
@@ -93,6 +103,24 @@ def load_shapes(
         source="synthetic",
     )
     return LoadedData(x, y, info)
+
+
+def _colourise(grey: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(N, 1, H, W) grey -> (N, 3, H, W): grey level g, stretched to [0, 1] per image, becomes
+    background + g * (figure - background), with random colours per image. The two differ by
+    at least 0.35 in some channel (else redrawn 0.5 apart in every channel), so the shape
+    stays visible."""
+    n = grey.shape[0]
+    back = rng.uniform(0.0, 1.0, (n, 3, 1, 1)).astype(np.float32)
+    front = rng.uniform(0.0, 1.0, (n, 3, 1, 1)).astype(np.float32)
+    faint = np.abs(front - back).max(axis=1, keepdims=True) < 0.35
+    front = np.where(faint, np.where(back < 0.5, back + 0.5, back - 0.5), front)
+    # Each grey image stretched to [0, 1]: the colours, not the grey levels, set the contrast.
+    g = grey.astype(np.float32)
+    lo, hi = g.min(axis=(2, 3), keepdims=True), g.max(axis=(2, 3), keepdims=True)
+    g = (g - lo) / np.maximum(hi - lo, np.float32(1))
+    rgb = back + (front - back) * g
+    return (rgb * np.float32(255) + np.float32(0.5)).astype(np.uint8)
 
 
 def _points_info(name: str, k: int, d: int) -> DatasetInfo:

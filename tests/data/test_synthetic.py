@@ -122,3 +122,22 @@ def test_integral_floats_are_sample_counts_and_huge_dimensions_are_refused():
         load_dataset(
             "regression", n_samples=1, in_features=10**5, out_features=10**5, target="linear"
         )
+
+
+def test_shapes_in_colour_are_cifar_shaped_deterministic_and_keep_the_figures():
+    opts = {"n_samples": 300, "size": 32, "channels": 3}
+    x, y, info = load_dataset("shapes", seed=2, **opts)
+    assert x.shape == (300, 3, 32, 32) and x.dtype == np.uint8 and info.input_shape == (3, 32, 32)
+    assert info.num_classes == 10 and np.bincount(y).tolist() == [30] * 10
+    np.testing.assert_array_equal(x, load_dataset("shapes", seed=2, **opts).x)
+    assert not np.array_equal(x, load_dataset("shapes", seed=3, **opts).x)
+    # colour is per image, not per class: every class shows many different background colours
+    corners = x[:, :, 0, 0].astype(int)
+    assert all(len({tuple(c) for c in corners[y == k]}) > 20 for k in range(10))
+    # the grey figure is still there: same labels and same layout as the grey images
+    grey = load_dataset("shapes", seed=2, n_samples=300, size=32)
+    np.testing.assert_array_equal(grey.y, y)
+    spread = x.astype(float).std(axis=(2, 3)).max(axis=1)
+    assert (spread > 10).all()  # no image is a flat colour
+    with pytest.raises(DataError, match="channels must be 1 .grey. or 3 .colour., got 2"):
+        load_dataset("shapes", channels=2)
