@@ -144,7 +144,8 @@ class Augmentation:
 
     def __init__(self, augments: Sequence[Augment] = (), seed: int | None = 0) -> None:
         self.augments = list(augments)
-        self.generator = np.random.default_rng([_STREAM, 0 if seed is None else int(seed)])
+        # seed None: fresh entropy, as for the loader's own generator
+        self.generator = np.random.default_rng(None if seed is None else [_STREAM, int(seed)])
 
     def check(self, shape: tuple[int, ...]) -> None:
         for i, a in enumerate(self.augments):

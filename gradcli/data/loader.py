@@ -215,6 +215,16 @@ class DataLoader:
                     f"DataLoader.load_state_dict: saved {key}={state.get(key)!r} but this loader "
                     f"has {key}={value!r}; resume with the same dataset and loader settings"
                 )
+        saved_augment = state.get("augment")
+        if (saved_augment is None) != (self.augment is None):
+            saved = "with" if saved_augment is not None else "without"
+            raise DataError(
+                f"DataLoader.load_state_dict: the state was saved {saved} augmentation but this "
+                f"loader has {'none' if self.augment is None else 'some'}; resume with the same "
+                "data.augment"
+            )
+        if self.augment is not None:
+            self.augment.load_state_dict(saved_augment)
         order = None
         if state["in_epoch"] and not self.shuffle:
             order = np.arange(self._num_samples, dtype=np.int64)
@@ -234,16 +244,6 @@ class DataLoader:
                 f"DataLoader.load_state_dict: cannot restore the generator state ({exc}); "
                 f"was it saved from a loader whose generator is not a {kind}?"
             ) from None
-        saved_augment = state.get("augment")
-        if (saved_augment is None) != (self.augment is None):
-            saved = "with" if saved_augment is not None else "without"
-            raise DataError(
-                f"DataLoader.load_state_dict: the state was saved {saved} augmentation but this "
-                f"loader has {'none' if self.augment is None else 'some'}; resume with the same "
-                "data.augment"
-            )
-        if self.augment is not None:
-            self.augment.load_state_dict(saved_augment)
         self.epoch = int(state["epoch"])
         self._order = order
         self._batch_index = int(state["batch_index"]) if order is not None else 0
