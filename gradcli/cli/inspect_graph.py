@@ -11,6 +11,7 @@ from rich.console import Console
 from gradcli.cli import options
 from gradcli.errors import ConfigError
 from gradcli.inspect import (
+    CONFIG_SUFFIXES,
     check_format,
     graph_of,
     load_target,
@@ -42,6 +43,7 @@ def inspect_graph(
     """
     check_format(fmt)
     found = load_target(target, set_ or ())
+    _check_output(output, (target, found.path))
     batch = batch_size or found.config.data.batch_size
     if fmt == "table":
         _show(summary_table(summarize(found.config, batch)), output)
@@ -54,6 +56,23 @@ def inspect_graph(
         _write(to_json(summarize(found.config, batch), graph_of(found, batch)), output)
     else:
         _write(to_svg(to_dot(graph_of(found, batch), found.config.name)), output)
+
+
+def _check_output(output: Path | None, inputs) -> None:
+    """-o must not name what is being inspected: writing there would destroy the config or
+    checkpoint (a run folder's target is its last checkpoint, so `inputs` holds both)."""
+    if output is None or not output.is_file():
+        return
+    for path in inputs:
+        if path is not None and path.is_file() and output.samefile(path):
+            raise ConfigError(
+                f"-o {output} is the file being inspected ({_kind(path)}); "
+                "write the output to another file"
+            )
+
+
+def _kind(path: Path) -> str:
+    return "the config" if path.suffix.lower() in CONFIG_SUFFIXES else "the checkpoint"
 
 
 def _show(renderable, output: Path | None) -> None:

@@ -122,3 +122,17 @@ def test_usage_errors_are_config_errors(tmp_path):
     assert isinstance(result.exception, ConfigError)
     result = invoke(QUICKSTART, "-o", str(tmp_path / "no" / "such" / "dir.txt"))
     assert isinstance(result.exception, ConfigError) and "cannot write" in str(result.exception)
+
+
+def test_output_onto_the_inspected_file_is_refused(tmp_path, run_dir):
+    config = tmp_path / "model.yaml"
+    config.write_text(pathlib.Path(QUICKSTART).read_text())
+    before = config.read_bytes()
+    result = invoke(str(config), "-f", "json", "-o", str(config))
+    assert isinstance(result.exception, ConfigError) and "being inspected" in str(result.exception)
+    assert config.read_bytes() == before
+    checkpoint = run_dir / "checkpoints" / "last.safetensors"
+    before = checkpoint.read_bytes()
+    result = invoke(str(run_dir), "-f", "dot", "-o", str(checkpoint))  # the folder's target
+    assert isinstance(result.exception, ConfigError) and "the checkpoint" in str(result.exception)
+    assert checkpoint.read_bytes() == before
