@@ -105,11 +105,13 @@ class Trainer:
                     self._stop_if_requested()
                     if self.steps_done():
                         break
+            # The handlers stay until the outputs are written: a signal now (drawing the curves
+            # takes a second) must not leave a finished run without its summary.
+            summary = self._summary(time.perf_counter() - started)
+            self._fire("on_train_end", summary)
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-        summary = self._summary(time.perf_counter() - started)
-        self._fire("on_train_end", summary)
         return summary
 
     def _fire(self, event: str, *args) -> None:
