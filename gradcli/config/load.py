@@ -134,20 +134,27 @@ def apply_override(data: dict, source: Source, item: str) -> None:
     except ConfigError:
         value = raw
     parts: list = [int(p) if p.isdigit() else p for p in key.strip().split(".")]
+    if "" in parts:
+        raise ConfigError(f"--set {item}: a key has an empty part; write it like model.layers.0")
     node = data
     for i, part in enumerate(parts[:-1]):
         nxt = node[part] if _has(node, part) else None
         if not isinstance(nxt, (dict, list)):
-            if isinstance(part, int):
-                raise ConfigError(f"--set {item}: {dotted(tuple(parts[: i + 1]))} does not exist")
+            if isinstance(part, int) or isinstance(node, list):  # only a mapping gains keys
+                raise ConfigError(_missing(item, parts[: i + 1], node))
             nxt = {}
             node[part] = nxt
         node = nxt
     last = parts[-1]
     if isinstance(node, list) and not (isinstance(last, int) and last < len(node)):
-        raise ConfigError(f"--set {item}: {dotted(tuple(parts))} does not exist")
+        raise ConfigError(_missing(item, parts, node))
     node[last] = value
     source.overrides[tuple(parts)] = item
+
+
+def _missing(item: str, parts: list, node) -> str:
+    where = f" (positions 0 to {len(node) - 1})" if isinstance(node, list) and node else ""
+    return f"--set {item}: {dotted(tuple(parts))} does not exist{where}"
 
 
 def _has(node, part) -> bool:
