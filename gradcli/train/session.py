@@ -74,22 +74,23 @@ def resume(
 ) -> Run:
     """Continue a run exactly where its checkpoint stopped, in the checkpoint's run folder.
 
-    A checkpoint outside a run folder (copied elsewhere, say) continues in a new folder, as
-    does any run when `run_dir` is given; nothing is ever written into a folder that is not
-    recognisably a run.
+    A checkpoint outside a run folder (copied elsewhere, say) or older than its run's last
+    (best, an epoch copy) continues in a new folder, as does any run when `run_dir` is given;
+    nothing is ever written into a folder that is not recognisably a run.
     """
     ck, config, ck_path = from_checkpoint(path, overrides)
     ckpt_io.check_resumable(ck, ck_path)
-    home = ck_path.parent.parent if ck_path.parent.name == "checkpoints" else None
+    home, elsewhere = _resume_home(ck_path, run_dir)
     lock = folder = run = None
-    if run_dir is None and home is not None and is_run_dir(home):
+    if home is not None:
         lock = RunLock(home).acquire()  # before anything is built: fail fast when busy
     try:
         dev, notices = _device(device or config.device)
         trainer = Trainer(config, dev, data_root=data_root)
         if lock is None:
             folder = _new_folder(config, run_dir)
-            notices.append(f"{ck_path} is not in a run folder: continuing in {folder}")
+            where = f"{ck_path} {elsewhere}: continuing" if elsewhere else f"continuing {ck_path}"
+            notices.append(f"{where} in {folder}")
         else:
             for folder_with_temps in (home, home / "checkpoints"):
                 ckpt_io.remove_stale_temps(folder_with_temps)
@@ -106,6 +107,21 @@ def resume(
     st = trainer.state
     run.notices.append(f"resumed from epoch {st.epoch + 1} step {st.step} of {ck_path}")
     return run
+
+
+def _resume_home(ck_path: Path, run_dir) -> tuple[Path | None, str]:
+    """The run folder a checkpoint continues in, else None and why it starts a new one. Only
+    a run's last checkpoint continues in place: from an older one (best, an epoch copy) the
+    run would rewrite its later metrics and then its last checkpoint."""
+    home = ck_path.parent.parent if ck_path.parent.name == "checkpoints" else None
+    if run_dir is not None:
+        return None, ""
+    if home is None or not is_run_dir(home):
+        return None, "is not in a run folder"
+    last = home / "checkpoints" / "last.safetensors"
+    if last.is_file() and not ck_path.samefile(last):
+        return None, f"is not the last checkpoint of {home}, which is kept as it is"
+    return home, ""
 
 
 def from_checkpoint(path, overrides=()):
