@@ -215,6 +215,23 @@ def _bad_entry(path, key: str, why: str) -> CheckpointError:
     )
 
 
+def check_same_data(meta: dict, dataset: dict, transforms: list, path) -> None:
+    """A resume continues on the data it was trained on: another dataset or other transforms
+    (`--set data.dataset=...`) would silently train the weights on something else. Where the
+    files are (`source`) may change."""
+    pairs = [("transforms", meta.get("transforms", transforms), transforms)]
+    saved = meta.get("dataset") or {}
+    pairs += [
+        (f"dataset {k}", saved[k], v) for k, v in dataset.items() if k in saved and k != "source"
+    ]
+    for key, then, now in pairs:
+        if then != now:
+            raise CheckpointError(
+                f"{path}: it was trained on other data ({key} {clip(repr(then))}, now "
+                f"{clip(repr(now))}); resume with the run's own data settings"
+            )
+
+
 def check_resumable(ck, path) -> None:
     """Check, before anything is restored, that the Checkpoint `ck` holds what resuming needs,
     each entry of the right shape; a bad one is a CheckpointError naming the file and entry."""

@@ -23,6 +23,7 @@ from gradcli.config.build import build_training, run_length
 from gradcli.errors import CheckpointError
 from gradcli.nn.utils import clip_grad_norm_, clip_grad_value_
 from gradcli.train import checkpoint as ckpt_io
+from gradcli.train.checkpoint_read import check_same_data
 from gradcli.train.checks import explain_non_finite, finite, out_of_memory
 from gradcli.train.metrics import evaluate
 from gradcli.train.run import versions
@@ -282,6 +283,7 @@ class Trainer:
     def restore(self, ck: ckpt_io.Checkpoint, source: str) -> None:
         """Continue from a checkpoint: weights, optimizer, schedule, RNGs, data order, state."""
         meta = ck.meta
+        check_same_data(meta, self.data.info.to_dict(), self.data.transforms.spec(), source)
         try:
             self.model.load_state_dict(ck.model_state())
             self.optimizer.load_state_dict(ck.optimizer_state())
