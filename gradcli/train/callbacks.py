@@ -156,7 +156,8 @@ class Checkpoints(Callback):
     def on_train_end(self, trainer, summary):
         history = trainer.state.history
         row = next((h for h in history if h["epoch"] == self.best_epoch), None)
-        summary["best"] = {"metric": self.policy.best_metric, "epoch": self.best_epoch,
+        metric = self.policy.best_metric and trainer.watched_metric(self.policy.best_metric)
+        summary["best"] = {"metric": metric, "epoch": self.best_epoch,
                            "value": self.best, "row": row}  # fmt: skip
 
     def _keep_epoch_copy(self, epoch: int, keep: int) -> None:

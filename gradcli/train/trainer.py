@@ -229,13 +229,17 @@ class Trainer:
         st.history.append({k: v for k, v in row.items() if k != "kind"})
         self._fire("on_epoch_end", row)
 
-    def watched(self, metric: str | None, row: dict) -> tuple[str, float] | None:
-        """(name, value) of the metric an epoch row is judged by (best checkpoint, early
-        stopping, plateau): the training loss stands in when the run has no validation split;
-        None for an epoch that was not validated."""
+    def watched_metric(self, metric: str | None) -> str:
+        """The metric epochs are judged by (best checkpoint, early stopping, plateau). Without
+        a validation split the training metric of the same kind stands in: val_accuracy ->
+        train_accuracy, which is maximised as val_accuracy is (train_loss was, minimised)."""
         name = metric or "val_loss"
-        if name != "train_loss" and self.val_loader is None:
-            name = "train_loss"
+        return name.replace("val_", "train_", 1) if self.val_loader is None else name
+
+    def watched(self, metric: str | None, row: dict) -> tuple[str, float] | None:
+        """(name, value) of the watched metric in an epoch row; None for an epoch that was not
+        validated."""
+        name = self.watched_metric(metric)
         value = row.get(name)
         return None if value is None else (name, value)
 
