@@ -63,6 +63,8 @@ def train(
 def _display(quiet: bool):
     if quiet:
         return Quiet()
-    if console.is_terminal and sys.stdout.isatty():
+    # TERM=dumb (Emacs shells, some CI logs) cannot redraw a bar: rich would leave a blank line
+    # after every epoch line instead
+    if console.is_terminal and not console.is_dumb_terminal and sys.stdout.isatty():
         return RichDisplay(console)
     return PlainDisplay(console)
