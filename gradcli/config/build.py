@@ -7,87 +7,55 @@ reports a mismatch or an oversized layer with its index and the shapes, before a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gradcli
 from gradcli import nn, optim
 from gradcli.config import schema as S
 from gradcli.config.schedulers import Span
+from gradcli.config.trace import Step, Tracer, sequence
 from gradcli.data import DataLoader, DataSplits, build_augment, build_datasets
-from gradcli.errors import ConfigError, GradcliError
-
-MAX_PARAMS = 10**9  # 4 GB of float32 weights, 16 GB with gradients and Adam's moments
-MAX_SAMPLE_ELEMENTS = 10**8  # one sample's input or any layer's output: 400 MB in float32
+from gradcli.errors import ConfigError
 
 
 @dataclass
 class LayerShape:
     index: int
-    kind: str
+    kind: str  # the entry's name in the YAML: conv2d, residual, a block's name, ...
     module: nn.Module
     output_shape: tuple[int, ...]
+    save: str | None = None  # a `save:` entry's name
+    reads: list[str] = field(default_factory=list)  # the saved outputs an add/concat merges
 
 
 def trace_layers(config: S.Config) -> list[LayerShape]:
-    """Build each layer for its inferred input and run a 2-sample dummy batch through it.
+    """Build each entry of `model.layers` (a layer, block, residual, ...) for its inferred input
+    and run a 2-sample dummy batch through each plain layer (see `trace.Tracer`).
 
     Sizes are checked from the shapes before anything is allocated: a model that would not fit
     in memory is a one-line error naming the layer, not a MemoryError (or a swapping machine).
     """
     shape = tuple(config.model.input_shape)
-    _check_elements(config, "model.input_shape", config.where("model", "input_shape"), shape)
-    out, total = [], 0
-    for i, spec in enumerate(config.model.layers):
-        where = f"{config.where('model', 'layers', i)}: model.layers[{i}]"
-        spec.check_input(shape, where)
-        total += spec.num_params(shape)
-        if total > MAX_PARAMS:
-            raise ConfigError(
-                f"{where} ({spec.kind}) brings the model to {total:,} parameters, more than "
-                f"the {MAX_PARAMS:,} gradcli allows; make the layer or its input smaller"
-            )
-        try:
-            module = spec.build(shape)
-            module.eval()
-            with gradcli.no_grad():
-                y = module(gradcli.zeros(2, *shape))
-        except ConfigError:
-            raise
-        except MemoryError:
-            raise ConfigError(
-                f"{where} ({spec.kind}) does not fit in memory for input of shape {shape}"
-            ) from None
-        except (GradcliError, ValueError, IndexError) as e:
-            raise ConfigError(
-                f"{where} ({spec.kind}) cannot take input of shape {shape}: {e}"
-            ) from None
-        shape = tuple(y.shape[1:])
-        if 0 in shape:
-            raise ConfigError(
-                f"{where} ({spec.kind}) gives an empty output {shape}; use a smaller kernel or "
-                "stride, or more padding"
-            )
-        _check_elements(config, f"model.layers[{i}] ({spec.kind}) output", where, shape)
-        module.train()
-        out.append(LayerShape(i, spec.kind, module, shape))
-    return out
+    tracer = Tracer(config)
+    tracer.check_elements("model.input_shape", ("model", "input_shape"), shape)
+    steps = tracer.steps(config.model.layers, shape, ("model", "layers"))
+    return [
+        LayerShape(i, _kind(spec), s.module, s.shape, s.save, s.reads)
+        for i, (spec, s) in enumerate(zip(config.model.layers, steps))
+    ]
 
 
-def _check_elements(config, what: str, where: str, shape: tuple) -> None:
-    n = math.prod(shape)
-    if n > MAX_SAMPLE_ELEMENTS:
-        raise ConfigError(
-            f"{where}: {what} has {n:,} elements per sample {list(shape)}, more than the "
-            f"{MAX_SAMPLE_ELEMENTS:,} gradcli allows"
-        )
+def _kind(spec) -> str:
+    return spec.name if spec.kind == "block" else spec.kind
 
 
 def build_model(config: S.Config, device=None) -> nn.Sequential:
+    """A Sequential with one module per `model.layers` entry (a `Graph` if it saves outputs)."""
     return _assemble(config, trace_layers(config), device)
 
 
 def _assemble(config: S.Config, layers: list[LayerShape], device=None) -> nn.Sequential:
-    model = nn.Sequential(*[layer.module for layer in layers])
+    model = sequence([Step(x.module, x.output_shape, x.save, x.reads) for x in layers])
     if config.dtype == "float64":
         model = model.double()
     return model.to(device) if device is not None else model

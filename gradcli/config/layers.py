@@ -262,3 +262,22 @@ class Softmax(LayerSpec):
 class LogSoftmax(Softmax):
     def build(self, shape):
         return nn.LogSoftmax(self.dim)
+
+
+@LAYERS.register("identity")
+class Identity(LayerSpec):
+    def build(self, shape):
+        return nn.Identity()
+
+
+@LAYERS.register("global_avgpool")
+class GlobalAvgPool(LayerSpec):
+    expects = _IMAGE
+
+    def build(self, shape):
+        return nn.GlobalAvgPool2d()
+
+
+# the graph entries (residual, branches, save, add, concat, block uses) are layers too, kept in
+# their own module; importing it here registers them wherever LAYERS is used
+from gradcli.config import graph as _graph  # noqa: E402, F401

@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from gradcli.config.graph import Block, Name, rewrite_uses
 from gradcli.config.layers import LAYERS, any_layer
 from gradcli.config.losses import LOSSES, any_loss
 from gradcli.config.optimizers import OPTIMIZERS, any_optimizer
@@ -147,7 +148,27 @@ def _make_config() -> type[BaseModel]:
             min_length=1,
             description="Shape of one sample without the batch dimension, e.g. [1, 28, 28].",
         )
+        blocks: dict[Name, Block] = Field(
+            default_factory=dict,
+            description="Named, reusable blocks, used in `layers` like a layer: `- name: {...}`.",
+        )
         layers: list[AnyLayer] = Field(min_length=1, description="The network, in order.")
+
+        @model_validator(mode="before")
+        @classmethod
+        def _block_uses(cls, raw):
+            # a block's name is a key like a layer's: tag its uses for the layer union
+            if isinstance(raw, dict) and isinstance(raw.get("blocks"), dict):
+                raw = {**raw, "layers": rewrite_uses(raw.get("layers"), set(raw["blocks"]))}
+            return raw
+
+        @field_validator("blocks")
+        @classmethod
+        def _not_a_layer(cls, v):
+            taken = [name for name in v if name in LAYERS]
+            if taken:
+                raise ValueError(f"block '{taken[0]}' has a layer's name; rename the block")
+            return v
 
     class Config(Strict):
         """A whole run."""

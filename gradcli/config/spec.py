@@ -135,6 +135,12 @@ class LayerSpec(Spec):
     @model_serializer(mode="wrap")
     def _wrap(self, handler):
         fields = handler(self)
+        if (
+            isinstance(fields, dict)
+            and set(fields) == {self.kind}
+            and self.kind not in type(self).model_fields
+        ):  # a spec that nests layers (residual) comes through here twice
+            return fields
         return {self.kind: fields} if fields else self.kind
 
     @classmethod

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import gradcli
 from gradcli import nn
 from gradcli.config import schema as S
 from gradcli.config.build import trace_layers
@@ -69,7 +70,7 @@ def summarize(config: S.Config, batch_size: int | None = None) -> Summary:
     """The layer table of `config`'s model at `batch_size` (default: data.batch_size)."""
     batch = batch_size or config.data.batch_size
     itemsize = np.dtype(config.dtype).itemsize
-    rows = []
+    rows, shape = [], tuple(config.model.input_shape)
     for traced in trace_layers(config):
         module = traced.module
         params = list(module.parameters())
@@ -77,14 +78,15 @@ def summarize(config: S.Config, batch_size: int | None = None) -> Summary:
             LayerRow(
                 index=traced.index,
                 kind=traced.kind,
-                layer=short_repr(module),
+                layer=_entry_repr(traced.kind, module),
                 module=repr(module),
                 output_shape=(batch, *traced.output_shape),
                 params=sum(p.numel() for p in params),
                 trainable_params=sum(p.numel() for p in params if p.requires_grad),
-                macs=macs(module, traced.output_shape),
+                macs=0 if traced.reads else nested_macs(module, shape),
             )
         )
+        shape = traced.output_shape
     n_params = sum(r.params for r in rows)
     activations = sum(math.prod(r.output_shape) for r in rows) * itemsize
     param_bytes = n_params * itemsize
@@ -118,6 +120,46 @@ def macs(module: nn.Module, out_shape: tuple) -> int:
     if isinstance(module, nn.Linear):
         return module.out_features * module.in_features
     return 0
+
+
+def nested_macs(module: nn.Module, in_shape: tuple) -> int:
+    """`macs` summed over every layer inside `module` (a block, a residual, branches), each at
+    the output shape a 2-sample dummy batch of `in_shape` gives it."""
+    if not list(module.children()) and not _counted(module):
+        return 0  # only convolutions and linear layers count: no need to run the others
+    total = 0
+
+    def count(layer, args, out):
+        nonlocal total
+        total += macs(layer, tuple(out.shape[1:]))
+
+    handles = [m.register_forward_hook(count) for m in module.modules() if _counted(m)]
+    was_training = module.training
+    module.eval()  # a dummy batch must not move BatchNorm's running statistics
+    try:
+        with gradcli.no_grad():
+            module(gradcli.zeros(2, *in_shape))
+    finally:
+        module.train(was_training)
+        for h in handles:
+            h.remove()
+    return total
+
+
+def _counted(module: nn.Module) -> bool:
+    return isinstance(module, (nn.Conv2d, nn.Linear))
+
+
+def _entry_repr(kind: str, module: nn.Module) -> str:
+    """A layer's short repr; a composite entry (a block, residual, branches) by its name, as
+    `basic x3 (Residual)` when repeated; the row holds its total, the tree what is inside."""
+    if not list(module.children()):
+        return short_repr(module)
+    inner = list(module.children())
+    if isinstance(module, nn.Sequential) and kind not in ("residual", "branches"):
+        if len(inner) > 1 and len({type(m) for m in inner}) == 1:
+            return f"{kind} x{len(inner)} ({type(inner[0]).__name__})"
+    return f"{kind} ({type(module).__name__})"
 
 
 def short_repr(module: nn.Module, width: int = 40) -> str:

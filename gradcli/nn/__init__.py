@@ -11,6 +11,7 @@ from gradcli.nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoi
 from gradcli.nn.containers import ModuleDict, ModuleList, Sequential
 from gradcli.nn.conv import Conv2d
 from gradcli.nn.dropout import Dropout
+from gradcli.nn.graph import Add, Branches, Concat, GlobalAvgPool2d, Graph, Residual
 from gradcli.nn.linear import Flatten, Identity, Linear
 from gradcli.nn.loss import (
     BCELoss,
@@ -27,7 +28,8 @@ from gradcli.nn.parameter import Parameter
 from gradcli.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
 __all__ = [
-    "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
+    "AdaptiveAvgPool2d", "Add", "AvgPool2d", "Branches", "Concat", "GlobalAvgPool2d", "Graph",
+    "Residual", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
     "BatchNorm2d", "Conv2d", "CrossEntropyLoss", "Dropout", "ELU", "Flatten", "GELU",
     "Identity", "IncompatibleKeys", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
     "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU",
