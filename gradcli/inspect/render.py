@@ -39,18 +39,23 @@ def summary_table(s: Summary) -> Group:
     table.add_column("#", justify="right")
     table.add_column("Layer", overflow="fold")
     table.add_column("Output shape")
+    merges = any(r.inputs for r in s.rows)  # a graph: which saved outputs each merge takes
+    if merges:
+        table.add_column("Inputs")
     table.add_column("Params", justify="right")
     table.add_column("Trainable", justify="center")
     table.add_column("Mult-adds/sample", justify="right")
-    table.add_row("", "input", Text(shape_text(s.input_shape)), "", "", "")
+    extra = [""] if merges else []
+    table.add_row("", "input", Text(shape_text(s.input_shape)), *extra, "", "", "")
     for r in s.rows:
         table.add_row(
-            str(r.index), Text(r.layer), Text(shape_text(r.output_shape)), f"{r.params:,}",
+            str(r.index), Text(r.layer), Text(shape_text(r.output_shape)),
+            *([Text(r.inputs)] if merges else []), f"{r.params:,}",
             r.trainable, f"{r.macs:,}" if r.macs else "-",
         )  # fmt: skip
     t = s.totals
     table.add_section()
-    table.add_row("", "total", "", f"{t.params:,}", "", f"{t.macs_per_sample:,}")
+    table.add_row("", "total", "", *extra, f"{t.params:,}", "", f"{t.macs_per_sample:,}")
 
     facts = Table.grid(padding=(0, 2))
     facts.add_column()

@@ -29,6 +29,8 @@ class LayerRow:
     params: int
     trainable_params: int
     macs: int  # multiply-adds for one sample (conv and linear weights only)
+    inputs: str = ""  # what it takes besides the previous output: `prev + skip (#2)`
+    activations: int = 0  # elements per sample of its output and, in a block, of every inner one
 
     @property
     def trainable(self) -> str:
@@ -70,25 +72,34 @@ def summarize(config: S.Config, batch_size: int | None = None) -> Summary:
     """The layer table of `config`'s model at `batch_size` (default: data.batch_size)."""
     batch = batch_size or config.data.batch_size
     itemsize = np.dtype(config.dtype).itemsize
-    rows, shape = [], tuple(config.model.input_shape)
+    rows, shape, saved_at = [], tuple(config.model.input_shape), {}
     for traced in trace_layers(config):
         module = traced.module
+        if traced.save:
+            saved_at[traced.save] = traced.index
+        macs_, activations = (
+            (0, math.prod(shape)) if traced.reads else inner(module, shape, traced.output_shape)
+        )
         params = list(module.parameters())
         rows.append(
             LayerRow(
                 index=traced.index,
                 kind=traced.kind,
-                layer=_entry_repr(traced.kind, module),
+                layer=f"save: {traced.save}" if traced.save else _entry_repr(traced.kind, module),
                 module=repr(module),
                 output_shape=(batch, *traced.output_shape),
                 params=sum(p.numel() for p in params),
                 trainable_params=sum(p.numel() for p in params if p.requires_grad),
-                macs=0 if traced.reads else nested_macs(module, shape),
+                macs=macs_,
+                inputs=" + ".join(["prev", *(f"{n} (#{saved_at[n]})" for n in traced.reads)])
+                if traced.reads
+                else "",
+                activations=activations,
             )
         )
         shape = traced.output_shape
     n_params = sum(r.params for r in rows)
-    activations = sum(math.prod(r.output_shape) for r in rows) * itemsize
+    activations = sum(r.activations for r in rows) * batch * itemsize
     param_bytes = n_params * itemsize
     input_bytes = batch * math.prod(config.model.input_shape) * itemsize
     per_sample = sum(r.macs for r in rows)
@@ -122,18 +133,30 @@ def macs(module: nn.Module, out_shape: tuple) -> int:
     return 0
 
 
-def nested_macs(module: nn.Module, in_shape: tuple) -> int:
-    """`macs` summed over every layer inside `module` (a block, a residual, branches), each at
-    the output shape a 2-sample dummy batch of `in_shape` gives it."""
-    if not list(module.children()) and not _counted(module):
-        return 0  # only convolutions and linear layers count: no need to run the others
-    total = 0
+def inner(module: nn.Module, in_shape: tuple, out_shape: tuple) -> tuple[int, int]:
+    """(multiply-adds, output elements) of one sample through `module`, summed over every layer
+    inside it when it is a block, a residual or branches: a 2-sample dummy batch of `in_shape`
+    gives each inner layer its output shape."""
+    if not list(module.children()):
+        return macs(module, out_shape), math.prod(out_shape)
+    totals = [0, 0]
 
     def count(layer, args, out):
-        nonlocal total
-        total += macs(layer, tuple(out.shape[1:]))
+        totals[0] += macs(layer, tuple(out.shape[1:]))
+        totals[1] += math.prod(out.shape[1:])
 
-    handles = [m.register_forward_hook(count) for m in module.modules() if _counted(m)]
+    # an identity (a shortcut) hands on its input: no new memory
+    leaves = [m for m in module.modules() if not (list(m.children()) or isinstance(m, nn.Identity))]
+    handles = [m.register_forward_hook(count) for m in leaves]
+    try:
+        _run(module, in_shape)
+    finally:
+        for h in handles:
+            h.remove()
+    return totals[0], totals[1]
+
+
+def _run(module: nn.Module, in_shape: tuple) -> None:
     was_training = module.training
     module.eval()  # a dummy batch must not move BatchNorm's running statistics
     try:
@@ -141,9 +164,6 @@ def nested_macs(module: nn.Module, in_shape: tuple) -> int:
             module(gradcli.zeros(2, *in_shape))
     finally:
         module.train(was_training)
-        for h in handles:
-            h.remove()
-    return total
 
 
 def _counted(module: nn.Module) -> bool:

@@ -10,6 +10,7 @@ from gradcli import nn
 from gradcli.config.build import build_model, trace_layers
 from gradcli.config.load import load_config
 from gradcli.errors import ConfigError
+from gradcli.inspect.summary import summarize
 
 GRAPH = """\
 name: graph
@@ -149,3 +150,18 @@ def test_resnet20_has_its_known_size():
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
     assert len(convs) == 19 + 2  # 19 3x3 convs + the 2 projection shortcuts
     assert tuple(model(gradcli.zeros(2, 3, 32, 32)).shape) == (2, 10)
+
+
+def test_the_layer_table_shows_merges_and_block_totals(tmp_path):
+    rows = summarize(_load(tmp_path), batch_size=1).rows
+    assert [r.layer for r in rows[1:5]] == [
+        "save: stem",
+        "unit (Residual)",
+        "Add()",
+        "unit (Residual)",
+    ]
+    assert rows[3].inputs == "prev + stem (#1)" and rows[2].inputs == ""
+    assert rows[2].params == 2 * (4 * 4 * 9 + 4) + 2 * 4  # two convs and a batchnorm
+    assert rows[2].macs == 2 * 8 * 8 * 4 * 4 * 9  # each conv: 64 positions x 4 x (4 x 3 x 3)
+    # conv, batchnorm, relu, conv, add, relu: six 4 x 8 x 8 outputs inside the block
+    assert rows[2].activations == 6 * 4 * 8 * 8
