@@ -165,9 +165,9 @@ def _make_config() -> type[BaseModel]:
         @field_validator("blocks")
         @classmethod
         def _not_a_layer(cls, v):
-            taken = [name for name in v if name in LAYERS]
+            taken = [name for name in v if name in LAYERS or name in ("name", "args", "repeat")]
             if taken:
-                raise ValueError(f"block '{taken[0]}' has a layer's name; rename the block")
+                raise ValueError(f"block '{taken[0]}' has a reserved name; rename the block")
             return v
 
     class Config(Strict):

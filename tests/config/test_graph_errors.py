@@ -137,3 +137,11 @@ def test_a_mistyped_block_name_is_an_unknown_layer(tmp_path):
     with pytest.raises(ConfigError) as e:  # refused by the schema, with the other errors
         load_config(path)
     assert "13:7: model.layers[0]: unknown layer 'unt'" in str(e.value)
+
+
+def test_a_block_may_not_take_a_layer_name(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(HEAD + "  blocks: {relu: {layers: [tanh]}}\n  layers: [relu]\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(path)
+    assert "6:3: model.blocks: block 'relu' has a reserved name; rename the block" in str(e.value)
