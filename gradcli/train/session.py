@@ -105,7 +105,15 @@ def resume(
             shutil.rmtree(folder, ignore_errors=True)  # created above, holds nothing yet
         raise
     st = trainer.state
-    run.notices.append(f"resumed from epoch {st.epoch + 1} step {st.step} of {ck_path}")
+    if st.stopped_early:
+        run.notices.append(f"{ck_path} ended its run early (epoch {st.epoch}): nothing to train")
+    elif st.epoch >= trainer.total_epochs:  # it said "resumed from epoch 4" of a 3-epoch run
+        run.notices.append(
+            f"{ck_path} ended its run (epoch {st.epoch}, step {st.step}): nothing to train; "
+            "--set train.epochs=N with more epochs continues it"
+        )
+    else:
+        run.notices.append(f"resumed from epoch {st.epoch + 1} step {st.step} of {ck_path}")
     return run
 
 
