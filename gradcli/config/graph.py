@@ -21,7 +21,8 @@ from gradcli import nn
 from gradcli.config.layers import LAYERS
 from gradcli.config.spec import LayerSpec, Strict
 
-Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 Shortcut = Literal["auto", "identity", "projection"]
 _SHORTCUT_HELP = (
     "auto: identity when the body keeps the shape, else a projection (1x1 conv with the "
@@ -108,6 +109,26 @@ class UseBlock(LayerSpec):
     def _wrap(self, handler):
         args = {**self.args, **({"repeat": self.repeat} if self.repeat != 1 else {})}
         return {self.name: args} if args else self.name
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler):
+        """What the YAML holds: `- basic` or `- basic: {channels: 32, repeat: 2}`, any name but
+        a layer's (an editor cannot know which blocks a file defines; gradcli checks it)."""
+        inner = handler(core_schema)
+        body = handler.resolve_ref_schema(inner)
+        name = {"pattern": NAME_PATTERN, "not": {"enum": [n for n in LAYERS if n != cls.kind]}}
+        args = {"anyOf": [{"type": "object"}, {"type": "null"}]}
+        body.clear()
+        body.update(
+            title=cls.__name__,
+            description="A block from model.blocks, by name, with its parameters and `repeat`.",
+            anyOf=[
+                {"type": "string", **name},
+                {"type": "object", "minProperties": 1, "maxProperties": 1,
+                 "propertyNames": name, "additionalProperties": args},
+            ],
+        )  # fmt: skip
+        return inner
 
 
 class Block(Strict):
