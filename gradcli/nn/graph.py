@@ -97,6 +97,11 @@ class Graph(Sequential):
         super().__init__(*modules)
         self.saves, self.reads = dict(saves), {i: list(n) for i, n in reads.items()}
 
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):  # the indices in `saves` and `reads` would point elsewhere
+            raise TypeError("a Graph cannot be sliced: its steps refer to each other's outputs")
+        return super().__getitem__(idx)
+
     def forward(self, input):
         saved = {}
         for i, module in enumerate(self._modules.values()):

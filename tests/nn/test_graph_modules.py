@@ -58,3 +58,6 @@ def test_residual_branches_and_graph():
     s = np.tanh(np.maximum(a, 0) + a)
     np.testing.assert_allclose(graph(x).numpy(), np.concatenate([s, a, s], 1), rtol=1e-6)
     assert list(nn.Residual(nn.Linear(3, 3)).state_dict()) == ["body.weight", "body.bias"]
+    assert graph[2].__class__ is nn.Add
+    with pytest.raises(TypeError, match="a Graph cannot be sliced"):
+        graph[1:]
