@@ -27,7 +27,11 @@ MARKER = ".gradcli-run"
 _LOCK, _OWNER = ".gradcli.lock", ".gradcli.owner"
 
 
-class RunFolderBusy(GradcliError):
+class RunFolderError(GradcliError):
+    """A run folder cannot be trained into: it is busy, or not writable."""
+
+
+class RunFolderBusy(RunFolderError):
     """Another process is training into this run folder."""
 
 
@@ -73,6 +77,11 @@ class RunLock:
         except Timeout:
             raise RunFolderBusy(f"run folder {self.run_dir} is in use by {self._holder()}; "
                                 "wait for it to finish, or stop it first") from None  # fmt: skip
+        except OSError as e:  # a read-only copy, say: it can still be resumed elsewhere
+            raise RunFolderError(
+                f"run folder {self.run_dir} cannot be written ({e.strerror or e}); "
+                "resume with --run-dir NEW to continue in a new folder"
+            ) from None
         owner = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
         (self.run_dir / _OWNER).write_text(json.dumps(owner) + "\n", encoding="utf-8")
         return self
