@@ -109,6 +109,7 @@ def build_training(config: S.Config, device=None, data_root=None) -> Training:
     """Data (train and validation splits), model, loss, optimizer, loaders and schedule, each
     checked against the others before the first step."""
     gradcli.manual_seed(config.seed)
+    layers = trace_layers(config)  # shapes through every layer and branch, before any data
     d = config.data
     data = build_datasets(
         d.dataset, data_root or d.root, d.options, d.transforms, d.val_split, config.seed,
@@ -121,7 +122,6 @@ def build_training(config: S.Config, device=None, data_root=None) -> Training:
             f"{list(config.model.input_shape)} but dataset '{d.dataset}' gives samples of "
             f"shape {list(sample_shape)} (after transforms); set input_shape to that"
         )
-    layers = trace_layers(config)
     model = _assemble(config, layers, device)
     check_outputs(config, model, data.info, layers[-1].output_shape)
     optimizer = build_optimizer(config.optimizer, model.parameters())
