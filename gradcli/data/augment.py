@@ -15,7 +15,6 @@ the loader checkpoints.
 from __future__ import annotations
 
 import copy
-import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,7 +22,7 @@ import numpy as np
 
 from gradcli import backend
 
-from .components import BadOption, CaseBlindRegistry, check_options
+from .components import BadOption, CaseBlindRegistry, construct, parse_list
 from .errors import DataError
 
 # A stream apart from the loader's shuffle generator (`default_rng(seed)`): adding or removing
@@ -179,47 +178,12 @@ class Augmentation:
             raise DataError(f"augmentation: cannot restore the generator state ({exc})") from None
 
 
-def _name_and_options(item: Any) -> tuple[str, dict[str, Any]]:
-    """`"hflip"`, `{type: hflip, p: 0.5}`, `{hflip: {p: 0.5}}` or `{hflip: 0.5}` (the value
-    then sets the first option)."""
-    if isinstance(item, str):
-        return item, {}
-    if not isinstance(item, dict):
-        raise DataError(f"expected a name or a mapping, got {item!r}")
-    options = dict(item)
-    if "type" in options:
-        return str(options.pop("type")), options
-    if len(options) == 1:
-        ((name, value),) = options.items()
-        if value is None or isinstance(value, dict):
-            return str(name), dict(value or {})
-        params = list(inspect.signature(AUGMENTS.get(str(name))).parameters)
-        if not params:
-            raise DataError(f"{name} takes no options; write just {name}")
-        return str(name), {params[0]: value}
-    raise DataError(
-        f"cannot tell the augmentation in {item!r}; write {{type: NAME, option: value}}, "
-        "{NAME: {option: value}} or just NAME"
-    )
-
-
 def build_augment(spec: Any, seed: int | None = 0) -> Augmentation | None:
     """An `Augmentation` from plain config (a list like `data.transforms`), or None for none."""
     if spec is None or isinstance(spec, Augmentation):
         return spec or None
-    if isinstance(spec, (str, dict)):
-        spec = [spec]
-    out = []
-    for i, item in enumerate(spec):
-        try:
-            name, options = _name_and_options(item)
-            cls = AUGMENTS.get(name)
-        except DataError as exc:
-            raise DataError(f"data.augment[{i}]: {exc}") from None
-        where = f"data.augment[{i}] ({cls.name})"
-        check_options(where, cls, options)
-        try:
-            out.append(cls(**options))
-        except BadOption as exc:
-            raise DataError(f"{where}: {exc.detail}") from None
+    out = [
+        construct(where, cls, options)
+        for where, cls, options in parse_list(spec, "data.augment", AUGMENTS, "augmentation", True)
+    ]
     return Augmentation(out, seed) if out else None

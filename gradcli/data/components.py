@@ -95,3 +95,59 @@ def numbers(transform: str, option: str, value: Any) -> np.ndarray:
     if arr.dtype.kind not in "iuf" or arr.ndim > 1 or arr.size == 0:
         raise BadOption(transform, option, f"must be a number or a list of numbers, got {value!r}")
     return arr.astype(np.float64)
+
+
+def parse_list(spec: Any, key: str, registry: Registry, kind: str, shorthand: bool):
+    """The entries of a config list such as `data.transforms`, as (where, class, options).
+
+    An entry is `"name"`, `{type: name, **options}` or, as layers are written, `{name:
+    {options}}`; with `shorthand`, `{name: value}` sets the first option. Names are looked up
+    and options checked here, every error naming `key[i] (name)`.
+    """
+    for i, item in enumerate([spec] if isinstance(spec, (str, dict)) else spec):
+        try:
+            name, options = _name_and_options(item, registry, kind, shorthand)
+            cls = registry.get(name)
+        except DataError as exc:
+            raise DataError(f"{key}[{i}]: {exc}") from None
+        where = f"{key}[{i}] ({cls.name})"
+        yield where, cls, options
+
+
+def construct(where: str, cls: type[T], options: dict[str, Any]) -> T:
+    """`cls(**options)`, with any complaint about a value as one DataError naming `where`."""
+    check_options(where, cls, options)
+    try:
+        return cls(**options)
+    except BadOption as exc:
+        raise DataError(f"{where}: {exc.detail}") from None
+    except (TypeError, ValueError) as exc:
+        # A component registered elsewhere that does not check its own options.
+        given = ", ".join(f"{k}={v!r}" for k, v in options.items())
+        raise DataError(f"{where}: bad option value ({given}): {exc}") from None
+
+
+def _name_and_options(item, registry, kind: str, shorthand: bool) -> tuple[str, dict]:
+    if isinstance(item, str):
+        return item, {}
+    if not isinstance(item, dict):
+        raise DataError(f"expected a name or a mapping, got {item!r}")
+    options = dict(item)
+    if "type" in options:
+        return str(options.pop("type")), options
+    if len(options) == 1:
+        ((name, value),) = options.items()
+        if value is None or isinstance(value, dict):
+            return str(name), dict(value or {})
+        params = list(inspect.signature(registry.get(str(name))).parameters)
+        if not params:
+            raise DataError(f"{name} takes no options; write just {name}")
+        if shorthand:
+            return str(name), {params[0]: value}
+        raise DataError(
+            f"give {name}'s options by name, e.g. {{{name}: {{{params[0]}: {value!r}}}}}"
+        )
+    raise DataError(
+        f"cannot tell the {kind} in {item!r}; write {{type: NAME, option: value}}, "
+        "{NAME: {option: value}} or just NAME"
+    )

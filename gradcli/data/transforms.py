@@ -15,13 +15,19 @@ then the same statistics are applied to every split.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from .components import BadOption, CaseBlindRegistry, check_options, numbers, positive_number
+from .components import (
+    BadOption,
+    CaseBlindRegistry,
+    construct,
+    numbers,
+    parse_list,
+    positive_number,
+)
 from .errors import DataError
 
 _CHUNK = 1024  # rows per chunk for statistics: small float64 temporaries that malloc reuses
@@ -242,28 +248,6 @@ class Pipeline:
         return len(self.transforms)
 
 
-def _name_and_options(item: Any) -> tuple[str, dict[str, Any]]:
-    """`"scale"`, `{type: normalize, per: global}` or, as layers are written, `{normalize: {}}`."""
-    if isinstance(item, str):
-        return item, {}
-    if not isinstance(item, dict):
-        raise DataError(f"expected a name or a mapping, got {item!r}")
-    options = dict(item)
-    if "type" in options:
-        return str(options.pop("type")), options
-    if len(options) == 1:  # the short form, as layers are written: {name: {options}}
-        ((name, value),) = options.items()
-        if value is None or isinstance(value, dict):
-            return str(name), dict(value or {})
-        params = list(inspect.signature(TRANSFORMS.get(str(name))).parameters)
-        example = f"{{{name}: {{{params[0]}: {value!r}}}}}" if params else str(name)
-        raise DataError(f"give {name}'s options by name, e.g. {example}")
-    raise DataError(
-        f"cannot tell the transform in {item!r}; write {{type: NAME, "
-        "option: value}, {NAME: {option: value}} or just NAME"
-    )
-
-
 def build_transforms(spec: Any, num_classes: int | None = None) -> Pipeline:
     """Build a Pipeline from plain config: a list of names, `{"type": name, **options}` or
     `{name: {options}}` (the way layers are written).
@@ -274,31 +258,9 @@ def build_transforms(spec: Any, num_classes: int | None = None) -> Pipeline:
         return Pipeline()
     if isinstance(spec, Pipeline):
         return spec
-    if isinstance(spec, (str, dict)):
-        spec = [spec]
     out = []
-    for i, item in enumerate(spec):
-        try:
-            name, options = _name_and_options(item)
-            cls = TRANSFORMS.get(name)
-        except DataError as exc:
-            raise DataError(f"data.transforms[{i}]: {exc}") from None
-        name = cls.name
-        where = f"data.transforms[{i}] ({name})"
-        if name == "one_hot" and options.get("num_classes") is None and num_classes:
+    for where, cls, options in parse_list(spec, "data.transforms", TRANSFORMS, "transform", False):
+        if cls.name == "one_hot" and options.get("num_classes") is None and num_classes:
             options["num_classes"] = num_classes
-        check_options(where, cls, options)
-        out.append(_construct(where, cls, options))
+        out.append(construct(where, cls, options))
     return Pipeline(out)
-
-
-def _construct(where: str, cls: type[Transform], options: dict[str, Any]) -> Transform:
-    """`cls(**options)`, with any complaint about a value as one DataError naming `where`."""
-    try:
-        return cls(**options)
-    except BadOption as exc:
-        raise DataError(f"{where}: {exc.detail}") from None
-    except (TypeError, ValueError) as exc:
-        # A transform registered elsewhere that does not check its own options.
-        given = ", ".join(f"{k}={v!r}" for k, v in options.items())
-        raise DataError(f"{where}: bad option value ({given}): {exc}") from None
