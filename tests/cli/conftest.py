@@ -1,5 +1,6 @@
 """Helpers for driving the real `gradcli` command in a subprocess."""
 
+import json
 import os
 import pathlib
 import subprocess
@@ -59,3 +60,17 @@ def small_config(tmp_path):
     path = tmp_path / "small.yaml"
     path.write_text(SMALL)
     return path
+
+
+def round_trip(config, out):
+    """Train `config` into `out` for its epochs, evaluate its best checkpoint on the validation
+    split, resume it for one more epoch: each must succeed. Returns eval's JSON."""
+    trained = run("train", config, "--run-dir", out, "-q")
+    assert trained.returncode == 0, trained.stderr
+    evaluated = run("eval", out / "checkpoints" / "best.safetensors", "--split", "val", "--json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    epochs = json.loads((out / "summary.json").read_text())["epochs"]
+    resumed = run("train", "--resume", out, "--set", f"train.epochs={epochs + 1}", "-q")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads((out / "summary.json").read_text())["epochs"] == epochs + 1
+    return json.loads(evaluated.stdout)

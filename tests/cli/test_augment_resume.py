@@ -5,11 +5,10 @@ import json
 import os
 import signal
 
-import numpy as np
 import pytest
 
 from .conftest import run
-from .test_train_cmd import _losses, _train_until_first_checkpoint, _weights
+from .test_train_cmd import _train_until_first_checkpoint, assert_same_run
 
 AUGMENTED = """
 name: augmented
@@ -54,10 +53,7 @@ def test_interrupted_augmented_run_resumes_bit_identically(tmp_path, augmented):
     assert proc.returncode == 130, stderr
     resumed = run("train", "--resume", cut)
     assert resumed.returncode == 0, resumed.stderr
-    a, b = _weights(full), _weights(cut)
-    assert a.keys() == b.keys()
-    assert all(np.array_equal(a[k], b[k]) for k in a), "resumed weights differ"
-    assert _losses(full) == _losses(cut)
+    assert_same_run(full, cut)
 
 
 def test_eval_sees_the_data_unaugmented(tmp_path, augmented):

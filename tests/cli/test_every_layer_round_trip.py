@@ -1,12 +1,10 @@
 """A model using every YAML layer survives train -> eval -> resume -> inspect-graph."""
 
-import json
-
 import yaml
 
 from gradcli.config.layers import LAYERS
 
-from .conftest import run
+from .conftest import round_trip, run
 
 LAYER_LIST = [
     {"conv2d": {"out_channels": 4, "kernel_size": 3, "padding": 1}},
@@ -36,15 +34,7 @@ def test_every_layer_round_trips(tmp_path):
     config = tmp_path / "every.yaml"
     config.write_text(yaml.safe_dump(CONFIG))
     out = tmp_path / "run"
-    trained = run("train", config, "--run-dir", out, "-q")
-    assert trained.returncode == 0, trained.stderr
-    best = out / "checkpoints" / "best.safetensors"
-    evaluated = run("eval", best, "--split", "val", "--json")
-    assert evaluated.returncode == 0, evaluated.stderr
-    assert json.loads(evaluated.stdout)["samples"] == 80
-    resumed = run("train", "--resume", out, "--set", "train.epochs=2", "-q")
-    assert resumed.returncode == 0, resumed.stderr
-    assert json.loads((out / "summary.json").read_text())["epochs"] == 2
+    assert round_trip(config, out)["samples"] == 80
     inspected = run("inspect-graph", out, "--format", "json")
     assert inspected.returncode == 0, inspected.stderr
     assert "BatchNorm" in inspected.stdout

@@ -2,11 +2,10 @@
 resume -> inspect-graph; ResNet-20 trains on CIFAR-shaped data with a falling loss."""
 
 import csv
-import json
 
 import yaml
 
-from .conftest import run
+from .conftest import round_trip, run
 
 LAYERS = [
     {"conv2d": {"out_channels": 4, "kernel_size": 3, "padding": 1}},
@@ -37,15 +36,7 @@ def test_graph_model_round_trips(tmp_path):
     config = tmp_path / "graph.yaml"
     config.write_text(yaml.safe_dump(CONFIG))
     out = tmp_path / "run"
-    trained = run("train", config, "--run-dir", out, "-q")
-    assert trained.returncode == 0, trained.stderr
-    best = out / "checkpoints" / "best.safetensors"
-    evaluated = run("eval", best, "--split", "val", "--json")
-    assert evaluated.returncode == 0, evaluated.stderr
-    assert json.loads(evaluated.stdout)["samples"] == 80
-    resumed = run("train", "--resume", out, "--set", "train.epochs=2", "-q")
-    assert resumed.returncode == 0, resumed.stderr
-    assert json.loads((out / "summary.json").read_text())["epochs"] == 2
+    assert round_trip(config, out)["samples"] == 80
     for fmt in ("json", "tree", "table"):
         inspected = run("inspect-graph", out, "--format", fmt)
         assert inspected.returncode == 0, inspected.stderr

@@ -20,6 +20,14 @@ def _weights(run_dir):
     return {k: v for k, v in tensors.items() if k.startswith(("model.", "optim."))}
 
 
+def assert_same_run(full, cut):
+    """The resumed run `cut` ended bit-identical to the uninterrupted `full`."""
+    a, b = _weights(full), _weights(cut)
+    assert a.keys() == b.keys()
+    assert all(np.array_equal(a[k], b[k]) for k in a), "resumed weights differ"
+    assert _losses(full) == _losses(cut), "metrics.csv losses differ"
+
+
 def _losses(run_dir):
     with open(run_dir / "metrics.csv") as f:
         return [(r["kind"], r["step"], r["train_loss"], r["val_loss"]) for r in csv.DictReader(f)]
@@ -120,10 +128,7 @@ def test_interrupted_run_resumes_bit_identically(tmp_path, small_config, sig):
         assert proc.returncode == -signal.SIGKILL
     resumed = run("train", "--resume", cut)
     assert resumed.returncode == 0, resumed.stderr
-    a, b = _weights(full), _weights(cut)
-    assert a.keys() == b.keys()
-    assert all(np.array_equal(a[k], b[k]) for k in a), "resumed weights differ"
-    assert _losses(full) == _losses(cut)
+    assert_same_run(full, cut)
 
 
 def test_non_finite_loss_stops_with_the_step(tmp_path, small_config):
