@@ -56,6 +56,7 @@ class Trainer:
         self.optimizer, self.schedule = parts.optimizer, parts.schedule
         self.train_loader, self.val_loader = parts.train_loader, parts.val_loader
         self.num_classes = self.data.info.num_classes
+        self._length = run_length(config.train, len(self.train_loader))  # as the schedule's
         self.state = RunState()
         self._stop_signal = None  # set by a signal handler: finish the step, then stop
         self._grad_norm = None  # the last total gradient norm, when clipping by norm
@@ -77,11 +78,11 @@ class Trainer:
 
     @property
     def total_epochs(self) -> int:
-        return run_length(self.config.train, self.batches).epochs
+        return self._length.epochs
 
     @property
     def total_steps(self) -> int:
-        return run_length(self.config.train, self.batches).steps
+        return self._length.steps
 
     def steps_done(self) -> bool:
         return self.state.step >= self.total_steps
