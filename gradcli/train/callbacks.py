@@ -14,11 +14,12 @@ import json
 import time
 from pathlib import Path
 
+from gradcli.data import DataLoader
 from gradcli.errors import GradcliError
 from gradcli.registry import Registry
 from gradcli.train import checkpoint as ckpt_io
 from gradcli.train.atomic import atomic_write
-from gradcli.train.metrics import MetricsLog
+from gradcli.train.metrics import MetricsLog, evaluate
 from gradcli.train.state import Callback
 
 OUTPUTS: Registry[type[Callback]] = Registry("run output")
@@ -233,19 +234,25 @@ class TestSplit(Callback):
         return cls(run_dir / "checkpoints") if config.train.test else None
 
     def on_train_end(self, trainer, summary):
-        from gradcli.train.evaluation import evaluate_checkpoint  # it builds a run of its own
+        from gradcli.train.session import trained_model  # session imports this module
 
         path = next((p for p in (self.folder / f"{w}.safetensors" for w in ("best", "last"))
                      if p.is_file()), None)  # fmt: skip
         if path is None:
             return
-        try:
-            result = evaluate_checkpoint(path, "test", trainer.data_root, device=trainer.device)
+        try:  # the test split was loaded (and checked) with the run's data, transforms fitted
+            ck = ckpt_io.load(path)
+            model = trained_model(ck, trainer.config, path).to(trainer.device)
         except GradcliError as e:  # the run itself is done: say so, and still write the summary
             summary["test"] = {"checkpoint": str(path), "error": " ".join(str(e).split())}
             return
-        keep = ("checkpoint", "epoch", "samples", "loss", "accuracy", "top5_accuracy", "mse", "mae")
-        summary["test"] = {k: result[k] for k in keep if k in result}
+        d = trainer.config.data
+        loader = DataLoader(trainer.data.test, d.eval_batch_size, device=trainer.device,
+                            dtype=trainer.config.dtype)  # fmt: skip
+        result = evaluate(model, trainer.loss_fn, loader, trainer.num_classes, detailed=True)
+        keep = ("samples", "loss", "accuracy", "top5_accuracy", "mse", "mae")
+        summary["test"] = {"checkpoint": str(path), "epoch": ck.meta["state"]["epoch"],
+                           **{k: result[k] for k in keep if k in result}}  # fmt: skip
 
 
 @OUTPUTS.register("summary")
