@@ -12,7 +12,7 @@ import builtins as _builtins
 
 import numpy as _np
 
-from gradcli import cuda, nn, optim
+from gradcli import cuda, nn, optim, utils
 from gradcli.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradcli.autograd.tensor import Size, Tensor
 from gradcli.backend import device
@@ -91,6 +91,7 @@ from gradcli.ops import (
     var,
     where,
 )
+from gradcli.serialization import load, save
 
 __version__ = "0.1.0"
 
