@@ -12,14 +12,31 @@ a batch becomes Tensors, so the engine never depends on data.
 """
 
 from .augment import AUGMENTS, Augment, Augmentation, build_augment
-from .datasets import Dataset, Subset, TensorDataset, random_split, split_indices
+from .collate import default_collate, default_convert
+from .datasets import (
+    ConcatDataset,
+    Dataset,
+    Subset,
+    TensorDataset,
+    random_split,
+    split_indices,
+)
 from .download import DatasetStatus, FileStatus, dataset_status, download, download_file
 from .errors import DataError
 from .info import DatasetInfo, LoadedData
 from .loader import DataLoader
 from .paths import ENV_VAR, data_root, resolve_root
 from .pipeline import DataSplits, build_datasets
+from .prefetch import WorkerInfo, get_worker_info
 from .registry import DATASETS, dataset_options, load_dataset
+from .samplers import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 from .sources import SOURCES
 from .transforms import TRANSFORMS, Pipeline, Transform, build_transforms
 
@@ -31,6 +48,8 @@ __all__ = [
     "TRANSFORMS",
     "Augment",
     "Augmentation",
+    "BatchSampler",
+    "ConcatDataset",
     "DataError",
     "DataLoader",
     "DataSplits",
@@ -40,17 +59,26 @@ __all__ = [
     "FileStatus",
     "LoadedData",
     "Pipeline",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
     "Subset",
     "TensorDataset",
+    "SubsetRandomSampler",
     "Transform",
+    "WeightedRandomSampler",
+    "WorkerInfo",
     "build_augment",
     "build_datasets",
     "build_transforms",
     "data_root",
+    "default_collate",
+    "default_convert",
     "dataset_options",
     "dataset_status",
     "download",
     "download_file",
+    "get_worker_info",
     "load_dataset",
     "random_split",
     "resolve_root",

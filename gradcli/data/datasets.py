@@ -8,20 +8,26 @@ fancy-indexing call instead of a Python loop over samples.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 
 from .errors import DataError
+from .samplers import make_generator
 
 
-@runtime_checkable
-class Dataset(Protocol):
-    """Anything with a length and integer indexing, like PyTorch's map-style dataset."""
+class Dataset:
+    """A map-style dataset, as in PyTorch: subclass it and define `__len__` and `__getitem__`.
 
-    def __len__(self) -> int: ...
+    Any object with those two methods works with the `DataLoader`; subclassing this class
+    also tells the loader the samples follow PyTorch's conventions (see `DataLoader`).
+    """
 
-    def __getitem__(self, index: int) -> Any: ...
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
 
 
 def _to_numpy(value: Any) -> np.ndarray:
@@ -35,17 +41,26 @@ def _to_numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
-class TensorDataset:
+def _is_tensor(value: Any) -> bool:
+    return type(value).__module__.startswith("gradcli.") and hasattr(value, "grad_fn")
+
+
+class TensorDataset(Dataset):
     """Samples are rows of equally long arrays: `TensorDataset(x, y)[i] == (x[i], y[i])`.
+
+    Items are gradcli Tensors, as in PyTorch; the rows are kept as numpy arrays (`.arrays`) so
+    the loader gathers a whole batch with one indexing call.
 
     >>> ds = TensorDataset(np.zeros((4, 2)), np.arange(4))
     >>> len(ds), ds[1][1]
-    (4, np.int64(1))
+    (4, tensor(1))
     """
 
     def __init__(self, *arrays: Any) -> None:
         if not arrays:
             raise DataError("TensorDataset needs at least one array, e.g. TensorDataset(x, y)")
+        # built from Tensors: a PyTorch script's data, batched with PyTorch's dtypes (see loader)
+        self.from_tensors = all(_is_tensor(a) for a in arrays)
         self.arrays: tuple[np.ndarray, ...] = tuple(_to_numpy(a) for a in arrays)
         lengths = [a.shape[0] if a.ndim else None for a in self.arrays]
         if None in lengths or len(set(lengths)) != 1:
@@ -58,15 +73,24 @@ class TensorDataset:
     def __len__(self) -> int:
         return int(self.arrays[0].shape[0])
 
-    def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
-        return tuple(a[index] for a in self.arrays)
+    def __getitem__(self, index: int) -> tuple[Any, ...]:
+        import gradcli  # lazy: data loads without the engine
+
+        return tuple(gradcli.from_numpy(np.asarray(a[index])) for a in self.arrays)
+
+    @property
+    def tensors(self) -> tuple[Any, ...]:
+        """The whole arrays as Tensors (PyTorch's attribute name)."""
+        import gradcli
+
+        return tuple(gradcli.from_numpy(a) for a in self.arrays)
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{a.dtype}{list(a.shape)}" for a in self.arrays)
         return f"TensorDataset({shapes})"
 
 
-class Subset:
+class Subset(Dataset):
     """A view of `dataset` restricted to `indices` (in that order)."""
 
     def __init__(self, dataset: Dataset, indices: Sequence[int] | np.ndarray) -> None:
@@ -88,6 +112,28 @@ class Subset:
 
     def __repr__(self) -> str:
         return f"Subset({self.dataset!r}, {len(self)} samples)"
+
+
+class ConcatDataset(Dataset):
+    """Several datasets one after the other (`ds_a + ds_b`)."""
+
+    def __init__(self, datasets: Sequence[Dataset]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise DataError("ConcatDataset needs at least one dataset")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return int(self.cumulative_sizes[-1])
+
+    def __getitem__(self, index: int) -> Any:
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"index {index} is out of range for a dataset of {n} samples")
+        index = index + n if index < 0 else index
+        part = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        start = self.cumulative_sizes[part - 1] if part else 0
+        return self.datasets[part][index - start]
 
 
 def array_source(dataset: Dataset) -> tuple[tuple[np.ndarray, ...], np.ndarray | None] | None:
@@ -177,5 +223,9 @@ def random_split(
     >>> len(train), len(val)
     (8, 2)
     """
+    if seed is None and generator is None:  # gradcli.manual_seed makes the split repeatable
+        generator = make_generator(None)
+    elif generator is not None:
+        generator = make_generator(generator)  # also a gradcli/torch-style Generator
     parts = split_indices(len(dataset), lengths, seed, stratify, generator)
     return [Subset(dataset, idx) for idx in parts]
