@@ -7,10 +7,12 @@
 
 from gradcli.nn import functional, init, utils
 from gradcli.nn._state import IncompatibleKeys, StateDictError
+from gradcli.nn.attention import MultiheadAttention
 from gradcli.nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from gradcli.nn.containers import ModuleDict, ModuleList, Sequential
-from gradcli.nn.conv import Conv2d
+from gradcli.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from gradcli.nn.dropout import Dropout
+from gradcli.nn.embedding import Embedding
 from gradcli.nn.graph import Add, Branches, Concat, GlobalAvgPool2d, Graph, Residual
 from gradcli.nn.linear import Flatten, Identity, Linear
 from gradcli.nn.loss import (
@@ -23,9 +25,12 @@ from gradcli.nn.loss import (
     SmoothL1Loss,
 )
 from gradcli.nn.module import Module, RemovableHandle
-from gradcli.nn.normalization import BatchNorm1d, BatchNorm2d
+from gradcli.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from gradcli.nn.parameter import Parameter
 from gradcli.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from gradcli.nn.rnn import GRU, LSTM, RNN, RNNBase
+from gradcli.nn.rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
+from gradcli.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "AdaptiveAvgPool2d", "Add", "AvgPool2d", "Branches", "Concat", "GlobalAvgPool2d", "Graph",
@@ -36,3 +41,7 @@ __all__ = [
     "RemovableHandle", "Sequential", "Sigmoid", "SmoothL1Loss", "Softmax", "StateDictError",
     "Tanh", "functional", "init", "utils",
 ]  # fmt: skip
+__all__ += ["Conv1d", "ConvTranspose2d", "Embedding", "GroupNorm", "LayerNorm", "Upsample"]
+__all__ += ["UpsamplingBilinear2d", "UpsamplingNearest2d"]
+__all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "MultiheadAttention", "RNN", "RNNBase"]
+__all__ += ["RNNCell", "RNNCellBase"]

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 from gradcli import ops as _ops
 from gradcli.ops.activation import elu, gelu, leaky_relu
-from gradcli.ops.conv import conv2d
+from gradcli.ops.attention import scaled_dot_product_attention
+from gradcli.ops.conv import conv1d, conv2d
+from gradcli.ops.conv_transpose import conv_transpose2d
 from gradcli.ops.cross_entropy import cross_entropy, nll_loss
 from gradcli.ops.dropout import dropout
+from gradcli.ops.embedding import embedding
 from gradcli.ops.indexing import one_hot
+from gradcli.ops.interpolate import interpolate
+from gradcli.ops.layer_norm import group_norm, layer_norm
 from gradcli.ops.linalg import linear
 from gradcli.ops.loss import (
     binary_cross_entropy,
@@ -29,6 +34,8 @@ __all__ = [
     "gelu", "l1_loss", "leaky_relu", "linear", "log_softmax", "max_pool2d", "mse_loss",
     "nll_loss", "one_hot", "pad", "relu", "sigmoid", "smooth_l1_loss", "softmax", "tanh",
 ]  # fmt: skip
+__all__ += ["conv1d", "conv_transpose2d", "embedding", "group_norm", "interpolate", "layer_norm"]
+__all__ += ["scaled_dot_product_attention"]
 
 
 # ---- activations -----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Batch normalisation layers with running statistics kept as buffers."""
+"""Normalisation layers: batch norm (running statistics kept as buffers), layer norm and group
+norm (statistics of each sample)."""
 
 from __future__ import annotations
 
@@ -108,3 +109,99 @@ class BatchNorm2d(_BatchNorm):
     """
 
     _ndims, _layout = (4,), "(N, C, H, W)"
+
+
+class LayerNorm(Module):
+    """Normalise over the trailing `normalized_shape` dims of each sample; weight 1, bias 0.
+
+    >>> LayerNorm(16)
+    LayerNorm((16,), eps=1e-05, elementwise_affine=True)
+    """
+
+    def __init__(
+        self,
+        normalized_shape,
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        opts = dict(dtype=dtype, device=device)
+        if elementwise_affine:
+            self.weight = Parameter(factories.empty(*self.normalized_shape, **opts))
+            if bias:
+                self.bias = Parameter(factories.empty(*self.normalized_shape, **opts))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}"
+        )
+
+
+class GroupNorm(Module):
+    """Normalise each of `num_groups` groups of channels per sample; per-channel weight, bias.
+
+    >>> GroupNorm(2, 6)
+    GroupNorm(2, 6, eps=1e-05, affine=True)
+    """
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        if num_groups < 1 or num_channels % num_groups:
+            raise ValueError(
+                f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                f"({num_groups})"
+            )
+        self.num_groups, self.num_channels = num_groups, num_channels
+        self.eps, self.affine = eps, affine
+        opts = dict(dtype=dtype, device=device)
+        if affine:
+            self.weight = Parameter(factories.empty(num_channels, **opts))
+            self.bias = Parameter(factories.empty(num_channels, **opts))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        if input.dim() >= 2:
+            expect_size(self, input, 1, self.num_channels, "channels")
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"

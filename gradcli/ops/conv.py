@@ -1,4 +1,4 @@
-"""2-D convolution (im2col + one matmul call), with its backward pass.
+"""2-D convolution (im2col + one matmul call), with its backward pass; 1-D as a height-1 2-D.
 
 Layout: per sample, the im2col matrix has rows (channel, kernel row, kernel column) and columns
 (output row, output column): `cols` is (N, G, C/G*kH*kW, OH*OW), one strided copy whose
@@ -109,6 +109,45 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return Convolution.apply(
         *args, stride=stride, pads=pads, dilation=dilation, groups=groups, out_hw=out_hw
     )
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution over (N, C_in, L) or unbatched (C_in, L), as `F.conv1d`: a conv2d over a
+    height-1 image, so both share one kernel (and its speed).
+
+    >>> conv1d(gradcli.randn(8, 4, 50), gradcli.randn(6, 4, 3), padding="same").shape
+    gradcli.Size([8, 6, 50])
+    """
+    nd, ws = input.dim(), tuple(weight._data.shape)
+    if nd not in (2, 3):
+        raise ShapeError(
+            f"conv1d: expected a 3-D input (N, C, L) or an unbatched 2-D one (C, L), got shape "
+            f"{tuple(input.shape)}"
+        )
+    if len(ws) != 3:
+        raise ShapeError(f"conv1d: expected a 3-D weight (C_out, C_in/groups, k), got {ws}")
+    x = input.unsqueeze(0) if nd == 2 else input
+    if isinstance(groups, int) and groups > 0 and x.shape[1] != ws[1] * groups:
+        raise ShapeError(
+            f"conv1d: input has {x.shape[1]} channels but weight {ws} with groups={groups} "
+            f"expects {ws[1] * groups} (input shape {tuple(input.shape)})"
+        )
+    if not isinstance(padding, str):
+        padding = (0, single("conv1d", "padding", padding, 0))
+    stride = (1, single("conv1d", "stride", stride, 1))
+    dilation = (1, single("conv1d", "dilation", dilation, 1))
+    y = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, stride, padding, dilation, groups)
+    y = y.squeeze(2)
+    return y.squeeze(0) if nd == 2 else y
+
+
+def single(op: str, name: str, value, minimum: int) -> int:
+    """An int or a 1-element sequence of one, at least `minimum`."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, (tuple, list)):
+        raise ShapeError(f"{op}: {name} must be an int or a 1-tuple, got {value!r}")
+    return pair(op, name, value, minimum)[0]
 
 
 def _conv_pads(padding, kernel, stride, dilation):

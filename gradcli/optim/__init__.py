@@ -6,6 +6,7 @@
 """
 
 from gradcli.optim import lr_scheduler
+from gradcli.optim.adadelta import Adadelta, adadelta_update
 from gradcli.optim.adagrad import Adagrad, adagrad_update
 from gradcli.optim.adam import Adam, AdamW, adam_update
 from gradcli.optim.optimizer import Optimizer, OptimizerError, required
@@ -14,12 +15,14 @@ from gradcli.optim.sgd import SGD, sgd_update
 
 __all__ = [
     "SGD",
+    "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
     "Optimizer",
     "OptimizerError",
     "RMSprop",
+    "adadelta_update",
     "adagrad_update",
     "adam_update",
     "lr_scheduler",

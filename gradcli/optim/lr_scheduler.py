@@ -15,6 +15,8 @@ import copy
 import math
 from bisect import bisect_right
 
+from gradcli.optim._cyclic import CyclicLR
+from gradcli.optim._lambda import LambdaLR, MultiplicativeLR
 from gradcli.optim._lr_base import LRScheduler, check_optimizer, current_lrs
 from gradcli.optim._one_cycle import OneCycleLR
 from gradcli.optim._plateau import ReduceLROnPlateau
@@ -263,10 +265,13 @@ def _undo_initial_step(scheduler) -> None:
 
 __all__ = [
     "CosineAnnealingLR",
+    "CyclicLR",
     "ExponentialLR",
     "LRScheduler",
+    "LambdaLR",
     "LinearLR",
     "MultiStepLR",
+    "MultiplicativeLR",
     "OneCycleLR",
     "ReduceLROnPlateau",
     "SequentialLR",
