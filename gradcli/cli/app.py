@@ -15,6 +15,7 @@ from gradcli.cli import config_cmd, datasets
 from gradcli.cli.eval import eval_
 from gradcli.cli.inspect_graph import inspect_graph
 from gradcli.cli.options import Command, Group
+from gradcli.cli.torch_run import CONTEXT, torch_run
 from gradcli.cli.train import train
 from gradcli.errors import ConfigError, GradcliError
 
@@ -33,6 +34,7 @@ app.add_typer(config_cmd.app, name="config")
 app.command(cls=Command)(train)
 app.command("eval", cls=Command)(eval_)
 app.command("inspect-graph", cls=Command)(inspect_graph)
+app.command("torch-run", cls=Command, context_settings=CONTEXT)(torch_run)
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
