@@ -7,8 +7,8 @@
 
 from gradcli.nn import functional, init, utils
 from gradcli.nn._state import IncompatibleKeys, StateDictError
-from gradcli.nn.attention import MultiheadAttention
 from gradcli.nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from gradcli.nn.attention import MultiheadAttention
 from gradcli.nn.containers import ModuleDict, ModuleList, Sequential
 from gradcli.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from gradcli.nn.dropout import Dropout
