@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from gradcli.autograd.function import Function
 from gradcli.autograd.tensor import Tensor
 from gradcli.backend import get_array_module
@@ -32,7 +34,8 @@ class MaskedSoftmax(Function):
         top = x.max(axis=-1, keepdims=True)
         if safe:
             top = xp.where(xp.isneginf(top), 0, top)
-        e = xp.exp(x - top)
+        with np.errstate(invalid="ignore"):  # an all -inf row is NaN, silently, as PyTorch
+            e = xp.exp(x - top)
         total = e.sum(axis=-1, keepdims=True)
         if safe:
             total[total == 0] = 1  # an all-masked row: every e is 0, leave it 0
