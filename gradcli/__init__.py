@@ -12,10 +12,21 @@ import builtins as _builtins
 
 import numpy as _np
 
-from gradcli import cuda, nn, optim, utils
+from gradcli import accelerator, backends, cuda, nn, optim, utils
 from gradcli.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradcli.autograd.tensor import Size, Tensor
-from gradcli.backend import device
+from gradcli.autograd.tensor_types import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
+from gradcli.backend import device, get_default_device, set_default_device
 from gradcli.dtypes import (
     bool_ as bool,
 )
@@ -24,10 +35,12 @@ from gradcli.dtypes import (
     float16,
     float32,
     float64,
+    get_default_dtype,
     int8,
     int16,
     int32,
     int64,
+    set_default_dtype,
     uint8,
 )
 from gradcli.factories import (
@@ -55,16 +68,20 @@ from gradcli.factories import (
     zeros,
     zeros_like,
 )
-from gradcli.ops import (
+from gradcli.functions import (
     abs,
+    add,
     argmax,
     argmin,
     cat,
     clamp,
-    clone,
+    clip,
+    concat,
+    concatenate,
     cos,
+    div,
+    divide,
     exp,
-    flatten,
     log,
     log_softmax,
     matmul,
@@ -74,21 +91,30 @@ from gradcli.ops import (
     min,
     minimum,
     mm,
-    permute,
-    relu,
-    reshape,
+    mul,
+    multiply,
     sigmoid,
     sin,
     softmax,
     sqrt,
-    squeeze,
     stack,
     std,
+    sub,
+    subtract,
     sum,
     tanh,
+    true_divide,
+    var,
+)
+from gradcli.ops import (
+    clone,
+    flatten,
+    permute,
+    relu,
+    reshape,
+    squeeze,
     transpose,
     unsqueeze,
-    var,
     where,
 )
 from gradcli.serialization import load, save
@@ -100,8 +126,6 @@ double = float64
 half = float16
 long = int64
 int = int32
-clip = clamp
-concat = cat
 
 
 def is_tensor(obj) -> _builtins.bool:
