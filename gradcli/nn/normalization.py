@@ -115,7 +115,7 @@ class LayerNorm(Module):
     """Normalise over the trailing `normalized_shape` dims of each sample; weight 1, bias 0.
 
     >>> LayerNorm(16)
-    LayerNorm((16,), eps=1e-05, elementwise_affine=True)
+    LayerNorm((16,), eps=1e-05, elementwise_affine=True, bias=True)
     """
 
     def __init__(
@@ -156,7 +156,7 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.normalized_shape}, eps={self.eps}, "
-            f"elementwise_affine={self.elementwise_affine}"
+            f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
         )
 
 
@@ -164,7 +164,7 @@ class GroupNorm(Module):
     """Normalise each of `num_groups` groups of channels per sample; per-channel weight, bias.
 
     >>> GroupNorm(2, 6)
-    GroupNorm(2, 6, eps=1e-05, affine=True)
+    GroupNorm(2, 6, eps=1e-05, affine=True, bias=True)
     """
 
     def __init__(
@@ -175,6 +175,8 @@ class GroupNorm(Module):
         affine: bool = True,
         device=None,
         dtype=None,
+        *,
+        bias: bool = True,
     ):
         super().__init__()
         if num_groups < 1 or num_channels % num_groups:
@@ -187,15 +189,19 @@ class GroupNorm(Module):
         opts = dict(dtype=dtype, device=device)
         if affine:
             self.weight = Parameter(factories.empty(num_channels, **opts))
-            self.bias = Parameter(factories.empty(num_channels, **opts))
+            if bias:
+                self.bias = Parameter(factories.empty(num_channels, **opts))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def forward(self, input):
@@ -204,4 +210,7 @@ class GroupNorm(Module):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
+        )
