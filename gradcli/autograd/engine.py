@@ -2,10 +2,18 @@
 
 Iterative (no recursion limit), and it frees each node's saved arrays and incoming gradient as
 soon as the node has run, so peak memory falls while backward proceeds.
+
+Two options change what flows and where it ends up, without touching the plain path:
+- `create_graph`: gradients are Tensors and each node's backward is itself recorded (the node's
+  Tensor-level rule from `double_backward`), so the result can be differentiated again.
+- `capture`: the gradients reaching the given nodes are returned instead of accumulated into
+  leaves' `.grad` (`autograd.grad`, `backward(inputs=...)`); nodes that lead to none of them
+  are skipped.
 """
 
 from __future__ import annotations
 
+from gradcli.autograd import grad_mode
 from gradcli.autograd import tensor as _tensor
 from gradcli.autograd.function import AccumulateGrad
 
@@ -27,26 +35,73 @@ def _dependencies(roots) -> dict:
     return deps
 
 
-def run_backward(roots, retain_graph: bool = False) -> None:
-    """`roots`: (node, gradient array) pairs. Accumulates into the leaves' `.grad`."""
+def _leading_to(roots, targets) -> set:
+    """The nodes reachable from `roots` from which some node of `targets` is reachable."""
+    needed = set()
+    done = set()
+    stack = [(r, False) for r in roots]
+    while stack:  # iterative post-order: a node is decided after all of its children
+        node, expanded = stack.pop()
+        if expanded:
+            if node in targets or any(n in needed for n, _ in node.next_functions):
+                needed.add(node)
+            continue
+        if node in done:
+            continue
+        done.add(node)
+        stack.append((node, True))
+        stack.extend((n, False) for n, _ in node.next_functions if n is not None and n not in done)
+    return needed
+
+
+def run_backward(roots, retain_graph=False, create_graph=False, capture=None):
+    """`roots`: (node, gradient) pairs, gradients as arrays (Tensors with `create_graph`).
+
+    Without `capture`, accumulates into the leaves' `.grad`. With `capture` (a dict whose keys
+    are nodes), stores the gradient reaching each key as its value and leaves `.grad` alone.
+    """
+    if create_graph:
+        with grad_mode.enable_grad():  # the gradient computation is recorded
+            _run(roots, retain_graph, True, capture)
+    elif capture is not None:
+        with grad_mode.no_grad():  # custom Functions' backward and hooks record nothing
+            _run(roots, retain_graph, False, capture)
+    else:
+        _run(roots, retain_graph, False, None)
+
+
+def _run(roots, retain_graph, create_graph, capture):
     grads = {}
     for node, g in roots:
-        grads[node] = grads[node] + g if node in grads else g
+        if node is not None:
+            grads[node] = grads[node] + g if node in grads else g
     deps = _dependencies(list(grads))
+    needed = None if capture is None else _leading_to(list(grads), capture)
+    call = _tensor_rules() if create_graph else None
     ready = [n for n in grads if n not in deps]
     stored = set()  # ids of arrays already stored as some leaf's .grad: a second leaf copies
     while ready:
         node = ready.pop()
         g = grads.pop(node, None)
+        if needed is not None and g is not None:
+            if node not in needed:
+                g = None  # leads to no requested input: skip it and everything only it reaches
+            else:
+                g = _run_tensor_hooks(node, g, create_graph, retain=False)
+                if node in capture:
+                    capture[node] = g
         if type(node) is AccumulateGrad:
-            if g is not None:
-                _accumulate(node.variable, g, stored)
+            if g is not None and capture is None:
+                if create_graph:
+                    _accumulate_tensor(node.variable, g)
+                else:
+                    _accumulate(node.variable, g, stored)
             continue
         in_grads = None
         if g is not None:
-            if node._hooks or node._retain is not None:
-                g = _run_tensor_hooks(node, g)
-            in_grads = node.backward(g)
+            if capture is None and (node._hooks or node._retain is not None):
+                g = _run_tensor_hooks(node, g, create_graph)
+            in_grads = call(node, g) if create_graph else node.backward(g)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
         if not retain_graph:
@@ -67,30 +122,45 @@ def run_backward(roots, retain_graph: bool = False) -> None:
                 ready.append(nxt)
 
 
+def _tensor_rules():
+    # imported on first use: double_backward builds on the ops, which import this package
+    from gradcli.autograd.double_backward import tensor_backward
+
+    return tensor_backward
+
+
 def _wrap(array):
     return _tensor.Tensor._make(array)
 
 
-def _run_tensor_hooks(node, g):
-    for hook in node._hooks or ():
-        result = hook(_wrap(g))
+def _run_tensor_hooks(node, g, tensors=False, retain=True):
+    """Hooks of the tensor whose gradient reached `node` (a leaf's or a non-leaf's), and
+    retain_grad's copy into a non-leaf's `.grad`."""
+    if type(node) is AccumulateGrad:
+        return _call_hooks(node.variable._hooks, g, tensors)
+    g = _call_hooks(node._hooks, g, tensors)
+    t = node._retain() if retain and node._retain is not None else None
+    if t is not None:
+        if tensors:
+            t.grad = g if t.grad is None else t.grad + g
+        elif t.grad is None:
+            t.grad = _wrap(g.copy())
+        else:
+            t.grad._data = t.grad._data + g
+    return g
+
+
+def _call_hooks(hooks, g, tensors):
+    for hook in hooks or ():
+        result = hook(g if tensors else _wrap(g))
         if result is not None:
-            g = result._data
-    if node._retain is not None:
-        t = node._retain()
-        if t is not None:
-            if t.grad is None:
-                t.grad = _wrap(g.copy())
-            else:
-                t.grad._data = t.grad._data + g
+            g = result if tensors else result._data
     return g
 
 
 def _accumulate(variable, g, stored: set) -> None:
-    for hook in variable._hooks or ():
-        result = hook(_wrap(g))
-        if result is not None:
-            g = result._data
+    if variable._hooks:
+        g = _call_hooks(variable._hooks, g, False)
     if variable.grad is None:
         # Take ownership of g unless it may be shared: a view, or already given to a leaf.
         if g.base is not None or id(g) in stored:
@@ -99,3 +169,13 @@ def _accumulate(variable, g, stored: set) -> None:
         variable.grad = _wrap(g)
     else:
         variable.grad._data += g
+
+
+def _accumulate_tensor(variable, g) -> None:
+    """create_graph: `.grad` keeps the gradient's own graph, and sums out of place."""
+    g = _call_hooks(variable._hooks, g, True)
+    if variable.grad is None:
+        # a gradient with no graph may be the caller's own tensor (grad_outputs): never alias it
+        variable.grad = g.clone() if g.grad_fn is None else g
+    else:
+        variable.grad = variable.grad + g

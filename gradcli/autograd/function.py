@@ -89,6 +89,8 @@ class Function:
             raise kind(f"{fn.op}: {e} (inputs: {_describe(inputs)})") from None
         make = _tensor.Tensor._make
         if not record:
+            if grad_mode._state.inference:
+                return grad_mode.mark_inference(make(out))
             return make(out)
         fn.next_functions = tuple([t._edge() for t in inputs])
         result = make(out, True, fn)

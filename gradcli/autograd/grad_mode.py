@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import functools
 import threading
+import weakref
 
 
 class _State(threading.local):
     enabled = True
+    inference = False
+    anomaly = False
 
 
 _state = _State()
@@ -68,3 +71,93 @@ class set_grad_enabled(_GradModeContext):
     def __call__(self, func):
         _state.enabled = self._prev  # used as a decorator: undo the switch made by __init__
         return super().__call__(func)
+
+
+class inference_mode(_GradModeContext):
+    """`no_grad` that also marks what ops compute inside as inference tensors
+    (`is_inference(t)`). Context manager and decorator; `inference_mode(False)` changes nothing.
+    """
+
+    mode = False
+
+    def __init__(self, mode: bool = True):
+        self.enabled = bool(mode)
+
+    def __enter__(self):
+        if self.enabled:
+            self._prev_inference = _state.inference
+            _state.inference = True
+            super().__enter__()
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            _state.inference = self._prev_inference
+            super().__exit__(*exc)
+        return False
+
+    def __call__(self, func):
+        enabled = self.enabled
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with inference_mode(enabled):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+def is_inference_mode_enabled() -> bool:
+    return _state.inference
+
+
+# Tensors have fixed slots, so inference tensors are remembered here (by id, weakly: Tensor's
+# elementwise __eq__ rules out a WeakSet).
+_inference_tensors = weakref.WeakValueDictionary()
+
+
+def mark_inference(t):
+    _inference_tensors[id(t)] = t
+    return t
+
+
+def is_inference(t) -> bool:
+    """Whether `t` was computed by an op inside `inference_mode`."""
+    return _inference_tensors.get(id(t)) is t
+
+
+class detect_anomaly:
+    """Accepted for compatibility (context manager and decorator); gradcli's backward errors
+    already name the node that failed, so it only records the flag."""
+
+    def __init__(self, check_nan: bool = True):
+        self.mode = True
+
+    def __enter__(self):
+        self._prev, _state.anomaly = _state.anomaly, self.mode
+
+    def __exit__(self, *exc):
+        _state.anomaly = self._prev
+        return False
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self:
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class set_detect_anomaly(detect_anomaly):
+    """`set_detect_anomaly(True)` sets the flag now, and also works as a context manager."""
+
+    def __init__(self, mode: bool, check_nan: bool = True):
+        self.mode = bool(mode)
+        self._prev, _state.anomaly = _state.anomaly, self.mode
+
+    def __enter__(self):
+        pass  # already set in __init__
+
+
+def is_anomaly_enabled() -> bool:
+    return _state.anomaly
