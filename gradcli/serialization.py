@@ -73,7 +73,7 @@ class _Encoder:
             return self.tensor(obj, parts)
         if isinstance(obj, (np.ndarray, np.generic)) and obj.dtype.kind in "biuf":
             name = self.name_for(parts)
-            self.arrays[name] = np.ascontiguousarray(obj)
+            self.arrays[name] = _contiguous(np.asarray(obj))
             return {"ndarray": name, "scalar": isinstance(obj, np.generic)}
         if isinstance(obj, _dtype):
             return {"dtype": obj.name}
@@ -98,7 +98,7 @@ class _Encoder:
         name = self.seen.get(id(t))
         if name is None:
             name = self.seen[id(t)] = self.name_for(parts)
-            self.arrays[name] = np.ascontiguousarray(t.detach().cpu().numpy())
+            self.arrays[name] = _contiguous(t.detach().cpu().numpy())
         entry = {"tensor": name}
         if t.requires_grad:
             entry["requires_grad"] = True
@@ -118,6 +118,11 @@ class _Encoder:
             f"save: {where} is a {kind}, which can only be stored by pickling (gradcli never "
             f"pickles); save tensors, state_dicts, dicts/lists/tuples, numbers, strings{hint}"
         )
+
+
+def _contiguous(a: np.ndarray) -> np.ndarray:
+    # not np.ascontiguousarray: it turns a 0-d array into shape (1,)
+    return a if a.flags.c_contiguous else a.copy(order="C")
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True):

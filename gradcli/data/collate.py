@@ -3,7 +3,7 @@
 Used by the `DataLoader` for datasets written for PyTorch (a `Dataset` subclass, a
 `TensorDataset` of Tensors, or any loader given a `collate_fn`). Semantics follow PyTorch:
 dtypes are kept, Python floats become float64 and ints int64, tuples come back as lists,
-dicts and namedtuples keep their keys and type, strings are left as a list.
+dicts and namedtuples keep their keys and type, strings are left as they come.
 
 >>> default_collate([(np.zeros(2), 1), (np.ones(2), 0)])
 [tensor([[0., 0.], [1., 1.]], dtype=gradcli.float64), tensor([1, 0])]
@@ -55,19 +55,19 @@ def default_collate(batch):
     if isinstance(elem, int):
         return gradcli.tensor(list(batch), dtype=gradcli.int64)
     if isinstance(elem, (str, bytes)):
-        return list(batch)
+        return batch
     if isinstance(elem, Mapping):
         collated = {key: default_collate([d[key] for d in batch]) for key in elem}
         return collated if type(elem) is dict else _rebuild(elem, collated)
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+        return type(elem)(*(default_collate(s) for s in zip(*batch)))
     if isinstance(elem, Sequence):
         if len({len(s) for s in batch}) != 1:
             raise DataError(
                 "default_collate: each element in list of batch should be of equal size, got "
                 f"lengths {sorted({len(s) for s in batch})}"
             )
-        return [default_collate(list(s)) for s in zip(*batch)]
+        return [default_collate(s) for s in zip(*batch)]
     raise DataError(
         "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
         f"found {type(elem).__name__} (pass a collate_fn that handles it)"
