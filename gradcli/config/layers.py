@@ -281,3 +281,5 @@ class GlobalAvgPool(LayerSpec):
 # the graph entries (residual, branches, save, add, concat, block uses) are layers too, kept in
 # their own module; importing it here registers them wherever LAYERS is used
 from gradcli.config import graph as _graph  # noqa: E402, F401
+from gradcli.config import layers_sequence as _sequence  # noqa: E402, F401
+from gradcli.config import layers_tokens as _tokens  # noqa: E402, F401

@@ -261,3 +261,37 @@ class GRU(RNNBase):
     ):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, device=device, dtype=dtype)  # fmt: skip
+
+
+class Recurrent(RNNBase):
+    """An RNN, LSTM or GRU that returns one tensor, as a layer of a Sequential (what the YAML's
+    `rnn`/`lstm`/`gru` build): batch-first (N, T, F) -> every step (N, T, D * H) with
+    output="sequence", or with output="last" the top layer's final state of each direction,
+    joined (N, D * H). Its weights have the plain layer's names (`weight_ih_l0`, ...).
+
+    For one direction "last" is output[:, -1]; for two it takes the backward direction's state
+    after it has read the whole sequence (at t = 0), not its first step at t = T - 1.
+    """
+
+    _MODES = {"rnn": "RNN_TANH", "lstm": "LSTM", "gru": "GRU"}
+
+    def __init__(self, kind, input_size, hidden_size, output="last", nonlinearity="tanh", **kw):
+        if output not in ("sequence", "last"):
+            raise ValueError(f"output must be 'sequence' or 'last', got {output!r}")
+        mode = "RNN_RELU" if kind == "rnn" and nonlinearity == "relu" else self._MODES[kind]
+        super().__init__(mode, input_size, hidden_size, batch_first=True, **kw)
+        self.kind, self.output, self.nonlinearity = kind, output, nonlinearity
+
+    def forward(self, input):
+        out, h = super().forward(input)
+        if self.output == "sequence":
+            return out
+        h = h[0] if isinstance(h, tuple) else h
+        return h[-1] if self.num_directions == 1 else cat([h[-2], h[-1]], 1)
+
+    def _get_name(self) -> str:
+        return self.kind.upper()
+
+    def extra_repr(self) -> str:
+        relu = ", nonlinearity=relu" if self.mode == "RNN_RELU" else ""
+        return f"{super().extra_repr()}{relu}, output={self.output!r}"
