@@ -1,14 +1,19 @@
-"""Operators and math methods of Tensor; each forwards to one function in `gradcli.ops`."""
+"""Operators and math methods of Tensor; each forwards to one function in `gradcli.ops`.
+Shape, sorting and the other methods come from TensorOps (tensor_ops.py), a base of this class.
+Methods with a `dim`/`keepdim` also take NumPy's `axis`/`keepdims`, as PyTorch's do.
+"""
 
 from __future__ import annotations
 
 from gradcli import ops
 from gradcli.autograd import tensor as _tensor
-from gradcli.ops._util import lift
+from gradcli.autograd.tensor_ops import TensorOps
+from gradcli.ops._aliases import numpy_names
+from gradcli.ops._util import lift, norm_dims
 from gradcli.ops.shape import Copy, Fill
 
 
-class TensorMath:
+class TensorMath(TensorOps):
     __slots__ = ()
 
     def _lift(self, value):
@@ -44,6 +49,18 @@ class TensorMath:
 
     def __rpow__(self, other):
         return ops.pow(lift(other, self), self)
+
+    def __floordiv__(self, other):
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return ops.floor_divide(lift(other, self), self)
+
+    def __mod__(self, other):
+        return ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return ops.remainder(lift(other, self), self)
 
     def __matmul__(self, other):
         return ops.matmul(self, other)
@@ -97,15 +114,41 @@ class TensorMath:
     def __or__(self, other):
         return self._compare(other, lambda a, b: a | b)
 
-    def any(self):
-        return _tensor.Tensor._make(self._data.any())
+    @numpy_names
+    def any(self, dim=None, keepdim=False):
+        return self._test(self._data.any, dim, keepdim)
 
-    def all(self):
-        return _tensor.Tensor._make(self._data.all())
+    @numpy_names
+    def all(self, dim=None, keepdim=False):
+        return self._test(self._data.all, dim, keepdim)
+
+    def _test(self, fn, dim, keepdim):
+        axes = norm_dims("any/all", dim, self._data.ndim)
+        return _tensor.Tensor._make(fn(axis=axes, keepdims=keepdim))
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return ops.isclose(self, other, rtol, atol, equal_nan)
 
     # ---- named math methods ------------------------------------------------------------------
-    add, sub, mul, div, pow = __add__, __sub__, __mul__, __truediv__, __pow__
-    matmul = __matmul__
+    mul, pow, matmul, floor_divide, remainder = __mul__, __pow__, __matmul__, __floordiv__, __mod__
+
+    def add(self, other, *, alpha=1):
+        return ops.add(self, lift(other, self) * alpha if alpha != 1 else other)
+
+    def sub(self, other, *, alpha=1):
+        return ops.sub(self, lift(other, self) * alpha if alpha != 1 else other)
+
+    def div(self, other, *, rounding_mode=None):
+        return ops.div(self, other, rounding_mode=rounding_mode)
+
+    divide = true_divide = div
+    subtract, multiply = sub, mul
+
+    def fmod(self, other):
+        return ops.fmod(self, other)
+
+    def copysign(self, other):
+        return ops.copysign(self, other)
 
     def mm(self, other):
         return ops.mm(self, other)
@@ -140,9 +183,11 @@ class TensorMath:
     def tanh(self):
         return ops.tanh(self)
 
+    @numpy_names
     def softmax(self, dim):
         return ops.softmax(self, dim)
 
+    @numpy_names
     def log_softmax(self, dim):
         return ops.log_softmax(self, dim)
 
@@ -157,72 +202,37 @@ class TensorMath:
     def minimum(self, other):
         return ops.minimum(self, other)
 
+    @numpy_names
     def sum(self, dim=None, keepdim=False):
         return ops.sum(self, dim, keepdim)
 
+    @numpy_names
     def mean(self, dim=None, keepdim=False):
         return ops.mean(self, dim, keepdim)
 
+    @numpy_names
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return ops.var(self, dim, unbiased, keepdim, correction=correction)
 
+    @numpy_names
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return ops.std(self, dim, unbiased, keepdim, correction=correction)
 
+    @numpy_names
     def max(self, dim=None, keepdim=False):
         return ops.max(self, dim, keepdim)
 
+    @numpy_names
     def min(self, dim=None, keepdim=False):
         return ops.min(self, dim, keepdim)
 
+    @numpy_names
     def argmax(self, dim=None, keepdim=False):
         return ops.argmax(self, dim, keepdim)
 
+    @numpy_names
     def argmin(self, dim=None, keepdim=False):
         return ops.argmin(self, dim, keepdim)
-
-    # ---- shape -------------------------------------------------------------------------------
-    def reshape(self, *shape):
-        return ops.reshape(self, *shape)
-
-    view = reshape
-
-    def view_as(self, other):
-        return ops.reshape(self, *other._data.shape)
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        return ops.flatten(self, start_dim, end_dim)
-
-    def squeeze(self, dim=None):
-        return ops.squeeze(self, dim)
-
-    def unsqueeze(self, dim):
-        return ops.unsqueeze(self, dim)
-
-    def transpose(self, dim0, dim1):
-        return ops.transpose(self, dim0, dim1)
-
-    def t(self):
-        return ops.transpose(self, 0, 1)
-
-    def permute(self, *dims):
-        return ops.permute(self, *dims)
-
-    @property
-    def T(self):
-        return ops.permute(self, *reversed(range(self._data.ndim)))
-
-    def expand(self, *sizes):
-        return ops.expand(self, *sizes)
-
-    def expand_as(self, other):
-        return ops.expand(self, *other._data.shape)
-
-    def contiguous(self):
-        return self
-
-    def clone(self):
-        return ops.clone(self)
 
     # ---- in-place (bump the version; see Tensor._inplace) ------------------------------------
     def add_(self, other, *, alpha=1):
@@ -236,8 +246,14 @@ class TensorMath:
     def mul_(self, other):
         return self._inplace(ops.mul, lift(other, self))
 
-    def div_(self, other):
-        return self._inplace(ops.div, lift(other, self))
+    def div_(self, other, *, rounding_mode=None):
+        return self._inplace(ops.div, lift(other, self), rounding_mode=rounding_mode)
+
+    def floor_divide_(self, other):
+        return self._inplace(ops.floor_divide, lift(other, self))
+
+    def remainder_(self, other):
+        return self._inplace(ops.remainder, lift(other, self))
 
     def clamp_(self, min=None, max=None):
         return self._inplace(ops.clamp, min=min, max=max)
@@ -255,3 +271,5 @@ class TensorMath:
     __isub__ = sub_
     __imul__ = mul_
     __itruediv__ = div_
+    __ifloordiv__ = floor_divide_
+    __imod__ = remainder_

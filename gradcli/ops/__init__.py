@@ -23,21 +23,31 @@ from gradcli.ops.arithmetic import (
     sub,
     where,
 )
-from gradcli.ops.indexing import index
+from gradcli.ops.cumulative import cumprod, cumsum
+from gradcli.ops.division import floor_divide, fmod, remainder
+from gradcli.ops.einsum import einsum
+from gradcli.ops.elementwise import copysign, isclose
+from gradcli.ops.indexing import index, masked_fill
 from gradcli.ops.linalg import matmul, mm
+from gradcli.ops.norms import linalg_norm, matrix_norm, norm, vector_norm
 from gradcli.ops.reduce import argmax, argmin, max, mean, min, std, sum, var
+from gradcli.ops.sampling import multinomial
 from gradcli.ops.shape import (
     cat,
     clone,
     expand,
     flatten,
     permute,
+    repeat,
     reshape,
     squeeze,
     stack,
     transpose,
     unsqueeze,
+    view_dtype,
 )
+from gradcli.ops.slicing import chunk, split, tril, triu, unbind
+from gradcli.ops.sorting import argsort, sort, topk
 
 __all__ = [
     "abs", "add", "argmax", "argmin", "cat", "clamp", "clone", "cos", "div", "exp", "expand",
@@ -45,4 +55,7 @@ __all__ = [
     "minimum", "mm", "mul", "neg", "permute", "pow", "relu", "reshape", "sigmoid", "sin",
     "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "transpose",
     "unsqueeze", "var", "where",
+    "argsort", "chunk", "copysign", "cumprod", "cumsum", "einsum", "floor_divide", "fmod",
+    "isclose", "linalg_norm", "masked_fill", "matrix_norm", "multinomial", "norm", "remainder",
+    "repeat", "sort", "split", "topk", "tril", "triu", "unbind", "vector_norm", "view_dtype",
 ]  # fmt: skip

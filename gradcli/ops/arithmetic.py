@@ -9,6 +9,7 @@ from gradcli.autograd import tensor as _tensor
 from gradcli.autograd.function import Function
 from gradcli.backend import get_array_module
 from gradcli.ops._util import lift, promote, sum_to, to_float
+from gradcli.ops.division import rounded_div
 
 
 class Add(Function):
@@ -74,7 +75,10 @@ class Div(Function):
         return ga, gb
 
 
-def div(a, b):
+def div(a, b, *, rounding_mode=None):
+    """a / b; `rounding_mode` 'trunc' or 'floor' rounds the quotient (see division.py)."""
+    if rounding_mode is not None:
+        return rounded_div(a, b, rounding_mode)
     a, b = promote(a, lift(b, a))
     if a._data.dtype.kind != "f":
         # true division of integers gives the default float dtype, not float64
@@ -122,9 +126,15 @@ class PowTensor(Function):
             ga = xp.where(b == 0, 0, g * b * a ** xp.where(b == 0, 1, b - 1))
             ga = sum_to(ga.astype(g.dtype, copy=False), self.shapes[0])
         if nb:
-            # d(a^b)/db = a^b log a; 0 where a == 0 and nan where a < 0 (as PyTorch does)
-            logs = xp.where(a < 0, math.nan, xp.log(xp.where(a > 0, a, 1)))
-            gb = sum_to(g * out * logs.astype(out.dtype, copy=False), self.shapes[1])
+            # d(a^b)/db = a^b log a, nan where a < 0. At a == 0, as in PyTorch: 0 where b >= 0
+            # (not 0 * log 0 = nan) and inf * -inf = -inf where b < 0 (0 ** -1 = inf). Each
+            # case is chosen before multiplying, so the kernel warns about nothing.
+            at_zero = xp.where(b < 0, -math.inf, 0)
+            logs = xp.where(
+                a > 0, xp.log(xp.where(a > 0, a, 1)), xp.where(a < 0, math.nan, at_zero)
+            )
+            gb = out * logs.astype(out.dtype, copy=False)
+            gb = sum_to(g * gb, self.shapes[1])
         else:
             gb = None
         return ga, gb

@@ -1,4 +1,4 @@
-"""Indexing: `x[key]` and `x[key] = value` as graph nodes, and one_hot."""
+"""Indexing: `x[key]` and `x[key] = value` as graph nodes, masked_fill, and one_hot."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import numpy as np
 from gradcli.autograd import tensor as _tensor
 from gradcli.autograd.function import Function
 from gradcli.backend import get_array_module, scatter_add
+from gradcli.errors import ShapeError
 from gradcli.ops._util import sum_to
 
 
@@ -106,3 +107,46 @@ def one_hot(x, num_classes=-1):
             )
     out = (a[..., None] == xp.arange(num_classes)).astype(np.int64)
     return _tensor.Tensor._make(out)
+
+
+class MaskedFill(Function):
+    """`value` where `mask` is true, else `x` (mask broadcasts against x)."""
+
+    def name(self):
+        return "MaskedFillBackward1" if self.value_is_tensor else "MaskedFillBackward0"
+
+    def forward(self, x, value, mask, value_is_tensor):
+        self.x_shape, self.mask, self.value_is_tensor = x.shape, mask, value_is_tensor
+        return get_array_module(x).where(mask, value, x)
+
+    def backward(self, g):
+        xp = get_array_module(g)
+        nx, nv = self.needs_input_grad
+        zero = xp.zeros((), dtype=g.dtype)
+        gx = sum_to(xp.where(self.mask, zero, g), self.x_shape) if nx else None
+        gv = xp.asarray(xp.where(self.mask, g, zero).sum()) if nv else None
+        return gx, gv
+
+
+def masked_fill(x, mask, value):
+    """A copy of `x` with `value` (a number or a 0-d tensor) where the bool `mask` is true."""
+    Tensor = _tensor.Tensor
+    if not isinstance(mask, Tensor) or mask._data.dtype != np.bool_:
+        got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
+        raise TypeError(
+            f"masked_fill: only boolean masks are supported, got {got}; build the mask with "
+            "a comparison (x > 0) or convert it with .bool()"
+        )
+    is_tensor = isinstance(value, Tensor)
+    if is_tensor:
+        if value._data.ndim:
+            raise ShapeError(
+                f"masked_fill: the value must be a number or a 0-d tensor, got a tensor of "
+                f"shape {tuple(value._data.shape)}; use torch.where(mask, value, x) instead"
+            )
+        if value._data.dtype != x._data.dtype:
+            value = value.to(x._data.dtype)
+    else:
+        xp = get_array_module(x._data)
+        value = Tensor._make(xp.asarray(value).astype(x._data.dtype))
+    return MaskedFill.apply(x, value, mask=mask._data, value_is_tensor=is_tensor)

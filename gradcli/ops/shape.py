@@ -239,3 +239,56 @@ class ToCopy(Function):
 
     def backward(self, g):
         return to_device(g, self.in_device).astype(self.in_dtype, copy=False)
+
+
+class Repeat(Function):
+    """The tensor tiled `repeats` times along each dim (new leading dims first)."""
+
+    def forward(self, x, repeats):
+        self.shape, self.repeats = x.shape, repeats
+        return get_array_module(x).tile(x, repeats)
+
+    def backward(self, g):
+        # view each dim of size r * n as (r, n) and add up the r copies
+        lead = len(self.repeats) - len(self.shape)
+        inner = (1,) * lead + tuple(self.shape)
+        split = [s for r, n in zip(self.repeats, inner) for s in (r, n)]
+        g = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return g.reshape(self.shape)
+
+
+def repeat(x, *sizes):
+    """`x.repeat(2, 3)`: copies along each dim; more sizes than dims add leading dims."""
+    sizes = _shape_arg(sizes)
+    if len(sizes) < x._data.ndim or any(s < 0 for s in sizes):
+        raise ShapeError(
+            f"repeat: got repeats {list(sizes)} for shape {tuple(x._data.shape)}; give one "
+            "non-negative count per dim (at least as many as the tensor has dims)"
+        )
+    return Repeat.apply(x, repeats=sizes)
+
+
+def view_dtype(x, dtype):
+    """The same bytes read as `dtype` (no copy, no gradient); with another element size the
+    last dim shrinks or grows, as `Tensor.view(dtype)` in PyTorch."""
+    from gradcli import dtypes
+    from gradcli.autograd import tensor as _tensor
+
+    a = x._data
+    dt = dtypes.to_numpy_dtype(dtype)
+    if dt.itemsize != a.dtype.itemsize:
+        why = None
+        if a.ndim == 0:
+            why = "a 0-d tensor"
+        elif a.shape[-1] * a.dtype.itemsize % dt.itemsize:
+            why = f"a last dim of size {a.shape[-1]}"
+        elif a.strides[-1] != a.dtype.itemsize:
+            why = "a last dim that is not contiguous (call .contiguous() first)"
+        if why:
+            raise ShapeError(
+                f"view: cannot view {x.dtype} as {dtypes.from_numpy_dtype(dt)} (element sizes "
+                f"{a.dtype.itemsize} and {dt.itemsize} bytes) with {why}"
+            )
+    t = _tensor.Tensor._make(a.view(dt))
+    t._vc = x._vc  # shares storage: an in-place change of either bumps both versions
+    return t
