@@ -103,3 +103,16 @@ class Adagrad(OptimizerSpec):
             params, lr=self.lr, lr_decay=self.lr_decay, eps=self.eps,
             weight_decay=self.weight_decay,
         )  # fmt: skip
+
+
+@OPTIMIZERS.register("adadelta")
+class Adadelta(OptimizerSpec):
+    lr: LR = Field(1.0, gt=0.0, description="Scales the step; 1.0 is the paper's method.")
+    rho: float = Field(0.9, ge=0.0, le=1.0, description="Decay of the running averages.")
+    eps: float = Field(1e-6, gt=0.0)
+    weight_decay: Decay = 0.0
+
+    def build(self, params):
+        return optim.Adadelta(
+            params, lr=self.lr, rho=self.rho, eps=self.eps, weight_decay=self.weight_decay
+        )

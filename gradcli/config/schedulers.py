@@ -119,7 +119,7 @@ class OneCycleSched(SchedulerSpec):
         if self.cycle_momentum and not _has_momentum(type(optimizer)):
             fits = [name for name, spec in OPTIMIZERS.items() if _has_momentum(spec)]
             return (
-                f"onecycle cycles the momentum, but optimizer '{optimizer.kind}' has none; set "
+                f"{self.kind} cycles the momentum, but optimizer '{optimizer.kind}' has none; set "
                 f"cycle_momentum: false, or use an optimizer with one ({', '.join(fits)})"
             )
         return None
@@ -129,6 +129,47 @@ class OneCycleSched(SchedulerSpec):
             optimizer, self.max_lr, total_steps=span.steps, pct_start=self.pct_start,
             anneal_strategy=self.anneal_strategy, div_factor=self.div_factor,
             final_div_factor=self.final_div_factor, cycle_momentum=self.cycle_momentum,
+        )  # fmt: skip
+
+
+@SCHEDULERS.register("cyclic")
+class CyclicSched(SchedulerSpec):
+    per_step = True
+    base_lr: LR = Field(description="The bottom of each cycle (it replaces optimizer.lr).")
+    max_lr: LR = Field(description="The top of the first cycle.")
+    step_size_up: PositiveInt = Field(2000, description="Steps (batches) from bottom to top.")
+    step_size_down: PositiveInt | None = Field(None, description="Defaults to step_size_up.")
+    mode: Literal["triangular", "triangular2", "exp_range"] = Field(
+        "triangular",
+        description="triangular2 halves the height every cycle; exp_range "
+        "scales it by gamma**step.",
+    )
+    gamma: float = Field(1.0, gt=0.0, le=1.0, description="For exp_range.")
+    cycle_momentum: bool = Field(
+        True, description="Cycle the momentum (or Adam's beta1) inversely to the lr."
+    )
+    base_momentum: float = Field(0.8, ge=0.0, lt=1.0)
+    max_momentum: float = Field(0.9, ge=0.0, lt=1.0)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.max_lr < self.base_lr:
+            raise ValueError(f"max_lr {self.max_lr} is below base_lr {self.base_lr}")
+        if self.cycle_momentum and self.max_momentum < self.base_momentum:
+            raise ValueError(
+                f"max_momentum {self.max_momentum} is below base_momentum {self.base_momentum}"
+            )
+        return self
+
+    def check_optimizer(self, optimizer):
+        return OneCycleSched.check_optimizer(self, optimizer)
+
+    def build(self, optimizer, span):
+        return lrs.CyclicLR(
+            optimizer, self.base_lr, self.max_lr, step_size_up=self.step_size_up,
+            step_size_down=self.step_size_down, mode=self.mode, gamma=self.gamma,
+            cycle_momentum=self.cycle_momentum, base_momentum=self.base_momentum,
+            max_momentum=self.max_momentum,
         )  # fmt: skip
 
 
