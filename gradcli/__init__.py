@@ -12,7 +12,7 @@ import builtins as _builtins
 
 import numpy as _np
 
-from gradcli import accelerator, backends, cuda, nn, optim, utils
+from gradcli import accelerator, backends, cuda, linalg, nn, optim, utils
 from gradcli.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradcli.autograd.tensor import Size, Tensor
 from gradcli.autograd.tensor_types import (
@@ -107,13 +107,32 @@ from gradcli.functions import (
     var,
 )
 from gradcli.ops import (
+    argsort,
+    chunk,
     clone,
+    copysign,
+    cumprod,
+    cumsum,
+    einsum,
     flatten,
+    floor_divide,
+    fmod,
+    isclose,
+    masked_fill,
+    multinomial,
+    norm,
     permute,
     relu,
+    remainder,
     reshape,
+    sort,
+    split,
     squeeze,
+    topk,
     transpose,
+    tril,
+    triu,
+    unbind,
     unsqueeze,
     where,
 )
