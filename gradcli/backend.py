@@ -33,6 +33,13 @@ def cuda_available() -> bool:
     return _load_cupy() is not None
 
 
+def cupy_installed() -> bool:
+    """Whether CuPy can be imported (without importing it): PyTorch's 'built with CUDA'."""
+    import importlib.util
+
+    return _cupy is not None or importlib.util.find_spec("cupy") is not None
+
+
 def require_cupy():
     cp = _load_cupy()
     if cp is None:
@@ -105,6 +112,21 @@ class device:
 
 
 CPU = device("cpu")
+_default = CPU  # where factories put a tensor when no device is given
+
+
+def get_default_device() -> device:
+    return _default
+
+
+def set_default_device(spec) -> None:
+    """`gradcli.set_default_device('cuda')`: factories and new layers then allocate there.
+    A CUDA device is checked now (as PyTorch does), so a missing GPU fails here, once."""
+    global _default
+    dev = CPU if spec is None else device(spec)
+    if dev.type == "cuda":
+        to_device(np.zeros(0, np.float32), dev)  # raises DeviceError when it cannot be used
+    _default = dev
 
 
 def device_of(array) -> device:

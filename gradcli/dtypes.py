@@ -64,4 +64,21 @@ def to_numpy_dtype(d) -> np.dtype:
     return np.dtype(d)
 
 
-default_float = float32
+default_float = float32  # what float data and float factories give; set_default_dtype changes it
+
+
+def get_default_dtype() -> dtype:
+    return default_float
+
+
+def set_default_dtype(d) -> None:
+    """`gradcli.set_default_dtype(gradcli.float64)`: floats from Python data, float factories
+    and `Tensor(...)` become float64. Only floating point dtypes, as in PyTorch."""
+    global default_float
+    new = d if isinstance(d, dtype) else from_numpy_dtype(to_numpy_dtype(d))
+    if not new.is_floating_point:
+        raise TypeError(
+            f"set_default_dtype: only floating point dtypes can be the default, got {new}; "
+            "use gradcli.float32, float64 or float16"
+        )
+    default_float = new

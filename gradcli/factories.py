@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradcli import dtypes
+from gradcli import backend, dtypes
 from gradcli.autograd.tensor import Tensor, _from_data
 from gradcli.backend import device as _device
 from gradcli.backend import to_device
@@ -80,8 +80,8 @@ def _size(size) -> tuple:
 def _finish(array, dtype, device, requires_grad) -> Tensor:
     if dtype is not None:
         array = array.astype(dtypes.to_numpy_dtype(dtype), copy=False)
-    if device is not None:
-        array = to_device(array, _device(device))
+    dev = _device(device) if device is not None else backend.get_default_device()
+    array = to_device(array, dev)
     return Tensor._make(array).requires_grad_(requires_grad)
 
 
@@ -91,6 +91,8 @@ def _float(dtype):
 
 def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A new tensor (always a copy): floats default to float32, ints to int64."""
+    if device is None and not isinstance(data, Tensor):
+        device = backend.get_default_device()
     return Tensor._make(_from_data(data, dtype, device)).requires_grad_(requires_grad)
 
 
@@ -130,7 +132,28 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.linspace(start, end, steps, dtype=_float(dtype)), None, device, requires_grad)
+    npdt = _float(dtype)
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    if npdt.kind == "b":
+        raise TypeError("linspace: a bool dtype is not supported; use an integer or float dtype")
+    if npdt.kind in "iu":
+        array = _int_linspace(start, end, int(steps), npdt)
+    else:
+        array = np.linspace(start, end, steps, dtype=npdt)
+    return _finish(array, None, device, requires_grad)
+
+
+def _int_linspace(start, end, steps, npdt) -> np.ndarray:
+    """PyTorch's integer linspace: the ends are cast to the dtype first (2.7 -> 2, -1 -> 255 for
+    uint8), the points computed in float64 from the nearer end, then truncated toward zero
+    (numpy rounds the ends differently and fills from the start only)."""
+    lo, hi = (float(np.asarray(v).astype(npdt)) for v in (start, end))
+    if steps <= 1:
+        return np.full(steps, lo).astype(npdt)
+    step = (hi - lo) / (steps - 1)
+    i = np.arange(steps)
+    values = np.where(i < steps // 2, lo + step * i, hi - step * (steps - 1 - i))
+    return values.astype(npdt)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:

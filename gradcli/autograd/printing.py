@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradcli import dtypes
 from gradcli.backend import CPU, to_device
 
 
@@ -12,11 +13,19 @@ def format_tensor(t) -> str:
     opts = {"separator": ", ", "prefix": "tensor("}
     if a.dtype.kind == "f" and a.size:
         opts["formatter"] = {"float_kind": _float_formatter(a[np.isfinite(a)])}
+    elif a.dtype.kind == "b" and a.size:
+        # numpy pads True to False's width even when no False is there; PyTorch does not
+        width = 5 if not a.all() and a.any() else 0
+        opts["formatter"] = {"bool": lambda v: str(bool(v)).rjust(width)}
     body = np.array2string(a, **opts)
     extras = []
     if t.device.type != "cpu":
         extras.append(f"device='{t.device}'")
-    if a.dtype not in (np.float32, np.int64, np.bool_):
+    if a.size == 0 and a.ndim != 1:
+        extras.append(f"size={tuple(a.shape)}")
+    # the default float dtype is never shown; int64 and bool only when no value shows them
+    implied = (dtypes.default_float.np,) + ((np.int64, np.bool_) if a.size else ())
+    if a.dtype not in implied:
         extras.append(f"dtype={t.dtype}")
     if t.grad_fn is not None:
         extras.append(f"grad_fn=<{t.grad_fn.name()}>")

@@ -10,9 +10,11 @@ from gradcli.autograd import grad_mode
 from gradcli.autograd.engine import run_backward
 from gradcli.autograd.function import AccumulateGrad, RemovableHandle
 from gradcli.autograd.printing import format_tensor
-from gradcli.autograd.tensor_convert import TensorConvert, _from_data
+from gradcli.autograd.tensor_convert import TensorConvert, _from_data  # noqa: F401 (nn.Parameter)
 from gradcli.autograd.tensor_math import TensorMath
-from gradcli.backend import as_array, get_array_module
+from gradcli.autograd.tensor_types import legacy_new
+from gradcli.backend import as_array, get_array_module, get_default_device
+from gradcli.backend import device as _device
 from gradcli.errors import AutogradError, ShapeError
 from gradcli.ops.indexing import SetItem, convert_key
 
@@ -37,10 +39,13 @@ class Tensor(TensorMath, TensorConvert):
     )  # fmt: skip
     __array_ufunc__ = None  # numpy defers to our reflected operators: np.float32(2) * t works
 
-    def __init__(self, data, dtype=None, device=None, requires_grad=False):
-        t = _from_data(data, dtype, device)
-        self._init(t, False, None)
-        self.requires_grad = requires_grad
+    def __init__(self, *args, device=None):
+        """PyTorch's legacy constructor: `Tensor(2, 3)` is uninitialised float32 of shape (2, 3),
+        `Tensor([1, 2])` float32 data, `Tensor(t)` shares t's storage (see tensor_types.py)."""
+        dev = get_default_device() if device is None else _device(device)
+        t = legacy_new("Tensor", None, args, dev)
+        self._init(t._data, t._requires_grad, t.grad_fn)
+        self._vc = t._vc
 
     def _init(self, array, requires_grad, grad_fn):
         self._data = array
@@ -145,8 +150,12 @@ class Tensor(TensorMath, TensorConvert):
         self._hooks.append(hook)
         return RemovableHandle(self._hooks, hook)
 
-    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
+        if create_graph or inputs is not None:  # the general path (autograd/grad_api.py)
+            from gradcli.autograd.grad_api import backward
+
+            return backward(self, gradient, retain_graph, create_graph, inputs)
         if not self._requires_grad:
             raise AutogradError(
                 "element 0 of tensors does not require grad and does not have a grad_fn"
@@ -258,6 +267,18 @@ class Tensor(TensorMath, TensorConvert):
 
     def __repr__(self):
         return format_tensor(self)
+
+    def __format__(self, spec):
+        # a 0-d tensor formats as its number (f"{loss:.4f}", f"{grad}" prints -36.0, as in
+        # PyTorch); others only without a spec, as their repr
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError(
+                f"unsupported format string {spec!r} for a tensor of shape {tuple(self.shape)}: "
+                "only 0-d tensors take a format spec; format t.item() or t.tolist()"
+            )
+        return repr(self)
 
     def __len__(self):
         if self._data.ndim == 0:

@@ -9,6 +9,7 @@ import numpy as np
 
 from gradcli import dtypes
 from gradcli.autograd import tensor as _tensor
+from gradcli.autograd import tensor_types
 from gradcli.backend import CPU, device, device_of, to_device
 from gradcli.errors import AutogradError
 from gradcli.ops.shape import ToCopy
@@ -85,6 +86,15 @@ class TensorConvert:
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other._data.dtype)
+
+    def type(self, dtype=None, non_blocking=False):
+        """`t.type()` is 'torch.FloatTensor'; `t.type(gradcli.DoubleTensor)`,
+        `t.type(gradcli.float64)` or `t.type('torch.DoubleTensor')` converts (self when nothing
+        changes)."""
+        if dtype is None:
+            return tensor_types.type_name(self)
+        dt, dev = tensor_types.type_target(dtype, self.device)
+        return self.to(dev, dt)
 
     def item(self):
         if self._data.size != 1:

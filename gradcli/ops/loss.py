@@ -59,7 +59,7 @@ class MseLoss(_Elementwise):
 
 def mse_loss(input, target, reduction="mean"):
     check_reduction("mse_loss", reduction)
-    input, target = _pair_checked("mse_loss", input, target)
+    input, target = _pair_checked("mse_loss", input, target, ints=True)
     return MseLoss.apply(input, target, reduction=reduction)
 
 
@@ -71,7 +71,7 @@ class L1Loss(_Elementwise):
 
 def l1_loss(input, target, reduction="mean"):
     check_reduction("l1_loss", reduction)
-    input, target = _pair_checked("l1_loss", input, target)
+    input, target = _pair_checked("l1_loss", input, target, ints=True)
     return L1Loss.apply(input, target, reduction=reduction)
 
 
@@ -94,17 +94,24 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     check_reduction("smooth_l1_loss", reduction)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
-    input, target = _pair_checked("smooth_l1_loss", input, target)
+    input, target = _pair_checked("smooth_l1_loss", input, target, ints=True)
     return SmoothL1Loss.apply(input, target, reduction=reduction, beta=float(beta))
 
 
-def _pair_checked(op, x, y):
-    """(input, target) checked and cast to one dtype (each keeps a gradient of its own dtype)."""
+def _pair_checked(op, x, y, ints=False):
+    """(input, target) checked and cast to one dtype (each keeps a gradient of its own dtype).
+
+    With `ints`, one side may be an integer or bool tensor and is promoted to the other's float
+    dtype, as PyTorch's regression losses do (`mse_loss(pred, labels.long())`); the
+    cross-entropies want both floating point, as PyTorch does.
+    """
     y = y if isinstance(y, _tensor.Tensor) else x._lift(y)
     _check_pair(op, x, y)
-    if y._data.dtype.kind != "f" or x._data.dtype.kind != "f":
+    floats = (x._data.dtype.kind == "f") + (y._data.dtype.kind == "f")
+    if floats < (1 if ints else 2):
+        need = "input or target" if ints else "input and target"
         raise TypeError(
-            f"{op}: expected floating point input and target, got {x.dtype} and {y.dtype}; "
+            f"{op}: expected floating point {need}, got {x.dtype} and {y.dtype}; "
             "convert with .float()"
         )
     return promote(x, y)
