@@ -14,6 +14,7 @@ import numpy as _np
 
 from gradcli import accelerator, backends, cuda, linalg, nn, optim, utils
 from gradcli.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from gradcli.autograd.grad_mode import inference_mode, is_inference_mode_enabled
 from gradcli.autograd.tensor import Size, Tensor
 from gradcli.autograd.tensor_types import (
     BoolTensor,
