@@ -31,6 +31,7 @@ def _kind(layer):
 def test_every_layer_round_trips(tmp_path):
     graph = {"residual", "branches", "save", "add", "concat", "block"}  # test_graph_round_trip
     graph |= {"rnn", "lstm", "gru"}  # need (steps, features): tests/config/test_sequence_layers
+    graph |= {"embedding", "conv1d", "layernorm"}  # token ids: test_token_layers_and_cyclic
     assert {_kind(layer) for layer in LAYER_LIST} | graph == set(LAYERS.names()), "add the layer"
     config = tmp_path / "every.yaml"
     config.write_text(yaml.safe_dump(CONFIG))
