@@ -92,20 +92,29 @@ def pad(input, pad, mode="constant", value=0.0):
         )
     if value not in (0, 0.0, None):
         raise ShapeError(f"pad: mode {mode!r} takes no value (got value={value!r})")
+    if min(amounts) < 0:
+        # PyTorch crops first and pads what is left (a circular pad wraps the cropped part)
+        return _crop_then_pad(input, amounts, mode)
     index = []
     for d in sorted(pairs):
         before, after = pairs[d]
-        limit = shape[d] - 1 if mode == "reflect" else shape[d]
-        if min(before, after) < 0 or max(before, after) > limit:
+        # reflect mirrors around the edge element, circular may wrap once; replicate has no limit
+        limit = {"reflect": shape[d] - 1, "circular": shape[d]}.get(mode)
+        if limit is not None and max(before, after) > limit:
             raise ShapeError(
-                f"pad: {mode} padding ({before}, {after}) of dim {d} must be between 0 and "
-                f"{limit} for size {shape[d]} (input shape {shape}); crop with "
-                "mode='constant' and negative amounts"
+                f"pad: {mode} padding ({before}, {after}) of dim {d} must be at most {limit} "
+                f"for size {shape[d]} (input shape {shape}); use mode='replicate' or "
+                "'constant' for wider padding"
             )
         if shape[d] == 0:
             raise ShapeError(f"pad: cannot {mode}-pad an empty dim {d} (input shape {shape})")
         index.append((d, tuple(int(i) for i in _gather_index(mode, shape[d], before, after))))
     return IndexPad.apply(input, mode=mode, index=tuple(index))
+
+
+def _crop_then_pad(input, amounts, mode):
+    cropped = pad(input, [min(a, 0) for a in amounts])
+    return pad(cropped, [max(a, 0) for a in amounts], mode)
 
 
 def _pad_slices(shape, widths):

@@ -66,9 +66,31 @@ def test_pad_errors():
         pad(x, (1,) * 8)
     with pytest.raises(ShapeError, match="negative size"):
         pad(x, (-2, -2))
-    with pytest.raises(ShapeError, match="reflect padding \\(3, 0\\) of dim 2 must be between"):
+    with pytest.raises(ShapeError, match="reflect padding \\(3, 0\\) of dim 2 must be at most 2"):
         pad(x, (3, 0), mode="reflect")
     with pytest.raises(ShapeError, match="unknown mode"):
         pad(x, (1, 1), mode="mirror")
     with pytest.raises(ShapeError, match="takes no value"):
         pad(x, (1, 1), mode="replicate", value=2.0)
+
+
+# recorded from PyTorch 2.14.1: F.pad(arange(12.).reshape(1, 3, 4), amounts, mode)
+RECORDED = [
+    ((-1, 1), "replicate", [[1, 2, 3, 3], [5, 6, 7, 7], [9, 10, 11, 11]]),
+    ((5, 2), "replicate", [[0] * 6 + [1, 2, 3, 3, 3], [4] * 6 + [5, 6, 7, 7, 7],
+                           [8] * 6 + [9, 10, 11, 11, 11]]),
+    ((-1, 2), "reflect", [[1, 2, 3, 2, 1], [5, 6, 7, 6, 5], [9, 10, 11, 10, 9]]),
+    ((3, 1), "reflect", [[3, 2, 1, 0, 1, 2, 3, 2], [7, 6, 5, 4, 5, 6, 7, 6],
+                         [11, 10, 9, 8, 9, 10, 11, 10]]),
+    ((4, 1), "circular", [[0, 1, 2, 3, 0, 1, 2, 3, 0], [4, 5, 6, 7, 4, 5, 6, 7, 4],
+                          [8, 9, 10, 11, 8, 9, 10, 11, 8]]),
+    ((-1, 2), "circular", [[1, 2, 3, 1, 2], [5, 6, 7, 5, 6], [9, 10, 11, 9, 10]]),
+    ((1, 1, -1, 2), "constant", [[0, 4, 5, 6, 7, 0], [0, 8, 9, 10, 11, 0], [0] * 6, [0] * 6]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("amounts, mode, expected", RECORDED)
+def test_pad_crops_and_pads_like_pytorch(amounts, mode, expected):
+    x = t(np.arange(12.0).reshape(1, 3, 4))
+    np.testing.assert_array_equal(pad(x, amounts, mode).numpy(), [expected])
+    gradcheck(lambda x: pad(x, amounts, mode), rng(5).standard_normal((2, 3, 4)))
