@@ -36,17 +36,7 @@ class Conv2d(Module):
         dtype=None,
     ):
         super().__init__()
-        if groups <= 0:
-            raise ValueError(f"Conv2d: groups must be a positive integer, got {groups}")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) must "
-                f"both be divisible by groups ({groups})"
-            )
-        if padding_mode not in _PADDING_MODES:
-            raise ValueError(
-                f"Conv2d: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}"
-            )
+        _check_groups("Conv2d", in_channels, out_channels, groups, padding_mode)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         # checked here: a 0 kernel would otherwise build and even run, to a meaningless output
         self.kernel_size = pair("Conv2d", "kernel_size", kernel_size, 1)
