@@ -13,30 +13,12 @@ from collections import OrderedDict
 
 from gradcli.autograd.grad_mode import no_grad
 from gradcli.autograd.tensor import Tensor
+from gradcli.nn._hooks import HookMixin, RemovableHandle, call_with_hooks  # noqa: F401 (re-export)
 from gradcli.nn._state import StateMixin
 from gradcli.nn.parameter import Parameter
 
 
-class RemovableHandle:
-    """Returned by `register_forward_hook` & co.; `handle.remove()` unregisters the hook."""
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks: dict):
-        self.hooks_dict = hooks
-        self.id = next(RemovableHandle._ids)
-
-    def remove(self) -> None:
-        self.hooks_dict.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-class Module(StateMixin):
+class Module(StateMixin, HookMixin):
     """Base class for layers and models: subclass it, assign layers in `__init__`, write `forward`.
 
     >>> class Net(Module):
@@ -56,6 +38,9 @@ class Module(StateMixin):
         d["_modules"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
+        d["_hooks_with_kwargs"] = set()  # ids of forward (pre-)hooks that take kwargs
+        d["_backward_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -63,18 +48,14 @@ class Module(StateMixin):
         )
 
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (
+            self._forward_pre_hooks
+            or self._forward_hooks
+            or self._backward_hooks
+            or self._backward_pre_hooks
+        ):
             return self.forward(*args, **kwargs)
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, out)
-            if result is not None:
-                out = result
-        return out
+        return call_with_hooks(self, args, kwargs)
 
     # ---- registration ------------------------------------------------------------------------
 
@@ -291,18 +272,6 @@ class Module(StateMixin):
             m.apply(fn)
         fn(self)
         return self
-
-    def register_forward_pre_hook(self, hook) -> RemovableHandle:
-        """`hook(module, args)` runs before forward and may return replacement args."""
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
-        return handle
-
-    def register_forward_hook(self, hook) -> RemovableHandle:
-        """`hook(module, args, output)` runs after forward and may return a replacement output."""
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
-        return handle
 
     # ---- printing and copying ----------------------------------------------------------------
 
