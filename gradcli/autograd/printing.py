@@ -10,7 +10,9 @@ from gradcli.backend import CPU, to_device
 
 def format_tensor(t) -> str:
     a = to_device(t._data, CPU)
-    opts = {"separator": ", ", "prefix": "tensor("}
+    # PyTorch wraps at 80 columns less one per nesting level; numpy counts the brackets and
+    # the trailing comma differently, and fits the same number of elements per line at 79 + ndim
+    opts = {"separator": ", ", "prefix": "tensor(", "max_line_width": 79 + a.ndim}
     if a.dtype.kind == "f" and a.size:
         opts["formatter"] = {"float_kind": _float_formatter(a[np.isfinite(a)])}
     elif a.dtype.kind == "b" and a.size:
@@ -18,6 +20,8 @@ def format_tensor(t) -> str:
         width = 5 if not a.all() and a.any() else 0
         opts["formatter"] = {"bool": lambda v: str(bool(v)).rjust(width)}
     body = np.array2string(a, **opts)
+    if a.size > 1000:  # summarised: PyTorch's elision is " ..." after the separator
+        body = body.replace(", ...", ",  ...")
     extras = []
     if t.device.type != "cpu":
         extras.append(f"device='{t.device}'")
@@ -39,12 +43,14 @@ def _float_formatter(finite):
     if not finite.size:
         return str
     lo, hi = float(finite.min()), float(finite.max())
-    biggest = max(abs(lo), abs(hi))
-    if np.all(finite == np.round(finite)) and biggest < 1e8:
-        spec = ".0f"
-    else:
-        tiny = np.abs(finite[finite != 0]).astype(np.float64)
-        spec = ".4e" if biggest >= 1e8 or (tiny.size and tiny.min() < 1e-4) else ".4f"
+    nonzero = np.abs(finite[finite != 0]).astype(np.float64)
+    whole = bool(np.all(finite == np.round(finite)))
+    spec = ".0f" if whole else ".4f"
+    if nonzero.size:
+        small, big = nonzero.min(), nonzero.max()
+        # scientific when the values span more than 3 decades, are huge, or (not whole) tiny
+        if big / small > 1000 or big > 1e8 or (not whole and small < 1e-4):
+            spec = ".4e"
 
     def text(v):
         return format(v, spec) + ("." if spec == ".0f" else "") if np.isfinite(v) else str(v)
