@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from gradcli import dtypes
 from gradcli.autograd import tensor as _tensor
 from gradcli.autograd.function import Function
@@ -101,7 +103,8 @@ class Pow(Function):
             return get_array_module(g).zeros_like(g)  # not 0 * x**-1, which is nan at x == 0
         if p == 2:
             return g * (x + x)
-        return g * (p * x ** (p - 1))
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, silently
+            return g * (p * x ** (p - 1))
 
 
 class PowTensor(Function):
@@ -112,7 +115,8 @@ class PowTensor(Function):
 
     def forward(self, a, b):
         self.shapes = a.shape, b.shape
-        out = a**b
+        with np.errstate(divide="ignore", invalid="ignore"):  # IEEE, silently as PyTorch
+            out = a**b
         self.save_for_backward(a, b, out)
         return out
 
@@ -123,7 +127,8 @@ class PowTensor(Function):
         ga = None
         if na:
             # where b == 0 the derivative is 0, not 0 * a**-1 (nan at a == 0), as in PyTorch
-            ga = xp.where(b == 0, 0, g * b * a ** xp.where(b == 0, 1, b - 1))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ga = xp.where(b == 0, 0, g * b * a ** xp.where(b == 0, 1, b - 1))
             ga = sum_to(ga.astype(g.dtype, copy=False), self.shapes[0])
         if nb:
             # d(a^b)/db = a^b log a, nan where a < 0. At a == 0, as in PyTorch: 0 where b >= 0

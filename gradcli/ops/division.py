@@ -1,10 +1,13 @@
 """Rounded division and remainders: div(rounding_mode='trunc'|'floor'), fmod, remainder (%).
 
 Integer inputs stay integer (exact, never through float). Dividing an integer by zero is an
-error, as in PyTorch; floats follow IEEE (x // 0 = inf, fmod(x, 0) = nan).
+error, as in PyTorch; floats follow IEEE (x // 0 = inf, fmod(x, 0) = nan) silently, as in
+PyTorch (NumPy would warn).
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from gradcli.autograd.function import Function
 from gradcli.backend import get_array_module
@@ -37,7 +40,8 @@ class RoundedDiv(Function):
     def forward(self, a, b, mode):
         self.shapes = a.shape, b.shape
         xp = get_array_module(a)
-        return xp.floor_divide(a, b) if mode == "floor" else _trunc_div(xp, a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return xp.floor_divide(a, b) if mode == "floor" else _trunc_div(xp, a, b)
 
     def backward(self, g):
         xp = get_array_module(g)
@@ -75,7 +79,8 @@ class _Remainder(Function):
         xp = get_array_module(a)
         if self.needs_input_grad[1]:
             self.save_for_backward(a, b)
-        return xp.fmod(a, b) if self.mode == "trunc" else xp.remainder(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return xp.fmod(a, b) if self.mode == "trunc" else xp.remainder(a, b)
 
     def backward(self, g):
         na, nb = self.needs_input_grad
@@ -84,7 +89,8 @@ class _Remainder(Function):
         if nb:
             a, b = self.saved_tensors
             xp = get_array_module(g)
-            q = _trunc_div(xp, a, b) if self.mode == "trunc" else xp.floor_divide(a, b)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                q = _trunc_div(xp, a, b) if self.mode == "trunc" else xp.floor_divide(a, b)
             gb = sum_to(-g * q, self.shapes[1])
         return ga, gb
 

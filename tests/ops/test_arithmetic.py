@@ -1,5 +1,6 @@
 """Elementwise arithmetic: values against NumPy, float64 finite-difference gradients, dtypes."""
 
+import math
 import warnings
 
 import numpy as np
@@ -468,3 +469,36 @@ def test_broadcast_failure_names_the_op_and_both_shapes(name, op):
         op(a, b)
     msg = str(info.value)
     assert msg.startswith(f"{name}:") and "(2, 3)" in msg and "(4,)" in msg
+
+
+# PyTorch 2.14.1 (float64): x, y -> x ** y, d/dx, d/dy. At x = 0 the exponent's gradient is
+# out * log 0: -inf where y < 0 (it was nan), 0 where y >= 0.
+TORCH_POW_AT_ZERO = [
+    (0.0, -2.0, math.inf, -math.inf, -math.inf),
+    (0.0, -1.5, math.inf, -math.inf, -math.inf),
+    (0.0, -1.0, math.inf, -math.inf, -math.inf),
+    (0.0, 0.0, 1.0, 0.0, 0.0),
+    (0.0, 0.5, 0.0, math.inf, 0.0),
+    (0.0, 1.0, 0.0, 1.0, 0.0),
+    (0.0, 2.0, 0.0, 0.0, 0.0),
+    (-0.0, -1.0, -math.inf, -math.inf, math.inf),
+    (-0.0, -2.0, math.inf, math.inf, -math.inf),
+    (2.0, -2.0, 0.25, -0.25, 0.17328679513998632),
+    (2.0, 0.0, 1.0, 0.0, 0.6931471805599453),
+    (-2.0, 2.0, 4.0, -4.0, math.nan),
+    (-2.0, -1.0, -0.5, -0.25, math.nan),
+]
+
+
+@pytest.mark.parametrize("x,y,value,gx,gy", TORCH_POW_AT_ZERO)
+def test_pow_at_zero_matches_torch(x, y, value, gx, gy):
+    a = gradcli.tensor(x, dtype=gradcli.float64, requires_grad=True)
+    b = gradcli.tensor(y, dtype=gradcli.float64, requires_grad=True)
+    c = gradcli.tensor(y, dtype=gradcli.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # IEEE infinities come silently, as in PyTorch
+        out = a**b
+        out.backward()
+        (x**c).backward()  # a Python-number base: the same gradient
+    np.testing.assert_array_equal([out.item(), a.grad.item(), b.grad.item()], [value, gx, gy])
+    np.testing.assert_array_equal(c.grad.item(), gy)

@@ -102,3 +102,56 @@ def test_index_keeps_float32():
 def test_index_out_of_range_raises():
     with pytest.raises(IndexError):
         gradcli.ones(3)[3]
+
+
+# ---- masked_fill (values and grad_fn names as PyTorch 2.14.1) ----------------------------------
+
+
+def test_masked_fill_matches_torch():
+    m = gradcli.tensor([True, False, True])
+    assert gradcli.ones(2, 3).masked_fill(m, 5).tolist() == [[5, 1, 5], [5, 1, 5]]
+    grown = gradcli.ones(3).masked_fill(gradcli.tensor([[True, False, True], [False] * 3]), 5)
+    assert grown.tolist() == [[5, 1, 5], [1, 1, 1]]  # the mask broadcasts the input
+    i = gradcli.ones(3, dtype=gradcli.int64).masked_fill(m, 2.7)
+    assert i.tolist() == [2, 1, 2] and i.dtype == gradcli.int64  # the value takes x's dtype
+    assert gradcli.ones(3).masked_fill(m, gradcli.tensor(2.0)).tolist() == [2, 1, 2]
+    inf = gradcli.ones(3).masked_fill(m, float("-inf"))
+    assert inf.tolist() == [float("-inf"), 1.0, float("-inf")] and inf.dtype == gradcli.float32
+    assert gradcli.masked_fill(gradcli.zeros(2), gradcli.tensor([False, True]), 1).tolist() == [
+        0,
+        1,
+    ]
+
+
+def test_masked_fill_errors():
+    with pytest.raises(TypeError, match="boolean masks"):
+        gradcli.ones(3).masked_fill(gradcli.tensor([1, 0, 1]), 5)
+    with pytest.raises(gradcli.errors.ShapeError, match="0-d tensor"):
+        gradcli.ones(3).masked_fill(gradcli.tensor([True] * 3), gradcli.tensor([2.0]))
+    with pytest.raises(gradcli.errors.ShapeError, match="cannot grow"):
+        gradcli.ones(3).masked_fill_(gradcli.tensor([[True, False, True], [False] * 3]), 5)
+
+
+def test_masked_fill_gradients_match_torch():
+    m = gradcli.tensor([True, False, True])
+    v = gradcli.tensor(3.0, requires_grad=True)
+    x = gradcli.ones(3, requires_grad=True)
+    y = x.masked_fill(m, v)
+    assert y.grad_fn.name() == "MaskedFillBackward1"
+    assert x.masked_fill(m, 0.0).grad_fn.name() == "MaskedFillBackward0"
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 0.0] and v.grad.item() == 2.0
+    mask = gradcli.tensor(_normal(0, (3, 4)) > 0)
+    gradcheck(lambda t: t.masked_fill(mask, -1.5), _normal(1, (3, 4)))
+    gradcheck(lambda t, val: t.masked_fill(mask, val), _normal(2, (4,)), np.array(0.5))
+
+
+def test_masked_fill_in_place():
+    x = gradcli.zeros(2, 3)
+    out = x.masked_fill_(gradcli.tensor([True, False, False]), 7)
+    assert out is x and x.tolist() == [[7, 0, 0], [7, 0, 0]] and x._version == 1
+    w = gradcli.ones(3, requires_grad=True)
+    h = w * 2
+    h.masked_fill_(gradcli.tensor([False, True, False]), 0.0)
+    h.sum().backward()
+    assert w.grad.tolist() == [2.0, 0.0, 2.0]

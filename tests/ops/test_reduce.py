@@ -295,3 +295,26 @@ def test_bad_dim_names_the_op_and_the_dim(name):
 def test_repeated_dims_are_rejected():
     with pytest.raises(ValueError, match="sum: dim 0 appears multiple times"):
         gradcli.ones(2, 3).sum(dim=(0, -2))
+
+
+# ---- NumPy-style keyword aliases (PyTorch 2.14.1 accepts axis= / keepdims= on these) ----------
+
+
+def test_tensor_methods_take_axis_and_keepdims():
+    x = gradcli.arange(6.0).reshape(2, 3)
+    assert x.sum(axis=1, keepdims=True).tolist() == [[3.0], [12.0]]
+    assert x.mean(axis=0).tolist() == [1.5, 2.5, 3.5]
+    v, i = x.max(axis=1, keepdims=True)
+    assert v.tolist() == [[2.0], [5.0]] and i.tolist() == [[2], [2]]
+    assert x.min(axis=0).values.tolist() == [0.0, 1.0, 2.0]
+    assert x.argmax(axis=1).tolist() == [2, 2] and x.argmin(axis=1).tolist() == [0, 0]
+    assert x.std(axis=1, keepdims=True).tolist() == [[1.0], [1.0]]
+    assert x.var(axis=1).tolist() == [1.0, 1.0]
+    np.testing.assert_allclose(x.softmax(axis=1).numpy()[0], [0.0900, 0.2447, 0.6652], atol=1e-4)
+    np.testing.assert_allclose(x.log_softmax(axis=1).numpy()[0], [-2.4076, -1.4076, -0.4076], 1e-4)
+    assert x.unsqueeze(axis=0).shape == (1, 2, 3) and x[None].squeeze(axis=0).shape == (2, 3)
+    assert x.all(axis=1).tolist() == [False, True]
+    assert x.any(dim=1, keepdim=True).tolist() == [[True], [True]]
+    assert x.any().item() and not x.all().item()
+    with pytest.raises(TypeError, match="alias"):
+        x.sum(dim=0, axis=1)

@@ -256,3 +256,51 @@ def test_shape_ops_keep_float32(fn):
     y = fn(x)
     y.sum().backward()
     assert y.dtype == gradcli.float32 and x.grad.dtype == gradcli.float32
+
+
+# ---- repeat, view(dtype) -------------------------------------------------------------------------
+
+
+def test_repeat_values_match_torch():
+    assert gradcli.tensor([1, 2]).repeat(2, 2).tolist() == [[1, 2, 1, 2], [1, 2, 1, 2]]
+    assert gradcli.tensor([1, 2]).repeat((2,)).tolist() == [1, 2, 1, 2]
+    a = _normal(0, (2, 3))
+    np.testing.assert_array_equal(_t(a).repeat(3, 1, 2).numpy(), np.tile(a, (3, 1, 2)))
+    assert _t(a).repeat(1, 0).shape == (2, 0)
+    with pytest.raises(ShapeError, match="at least as many"):
+        _t(a).repeat(2)
+
+
+@pytest.mark.parametrize("reps", [(2, 1), (1, 3), (2, 2), (3, 2, 1), (2, 1, 2, 1)])
+def test_repeat_gradient(reps):
+    gradcheck(lambda t: t.repeat(*reps), _normal(1, (2, 3)))
+    x = gradcli.ones(2, 3, requires_grad=True)
+    x.repeat(*reps).sum().backward()
+    assert x.grad.dtype == gradcli.float32 and set(x.grad.tolist()[0]) == {float(np.prod(reps))}
+
+
+def test_view_dtype_reads_the_same_bits_as_torch():
+    y = gradcli.tensor([1.0, 2.0], requires_grad=True)
+    i = y.view(gradcli.int32)
+    assert i.tolist() == [1065353216, 1073741824] and i.dtype == gradcli.int32
+    assert not i.requires_grad and not y.view(gradcli.float32).requires_grad  # never tracked
+    assert gradcli.tensor([1.0, 2.0]).view(gradcli.int16).tolist() == [0, 16256, 0, 16384]
+    d = gradcli.tensor([1.0, 2.0]).view(dtype=gradcli.float64)
+    assert d.shape == (1,) and d.item() == np.array([1.0, 2.0], np.float32).view(np.float64)[0]
+    assert gradcli.tensor(1.0).view(gradcli.int32).item() == 1065353216
+    assert gradcli.tensor([1, 0], dtype=gradcli.uint8).view(gradcli.bool).tolist() == [True, False]
+    assert gradcli.ones(2, 2).t().view(gradcli.int32).shape == (2, 2)
+    assert gradcli.ones(2, 3).view(6).shape == (6,)  # still a reshape
+
+
+def test_view_dtype_errors_and_shared_storage():
+    with pytest.raises(ShapeError, match="last dim of size 3"):
+        gradcli.tensor([1.0, 2.0, 3.0]).view(gradcli.float64)
+    with pytest.raises(ShapeError, match="0-d"):
+        gradcli.tensor(1.0).view(gradcli.int16)
+    with pytest.raises(ShapeError, match="contiguous"):
+        gradcli.ones(2, 2).t().view(gradcli.int16)
+    z = gradcli.zeros(2)
+    w = z.view(gradcli.int32)
+    w[0] = 1
+    assert z.tolist()[0] == np.array(1, np.int32).view(np.float32) and z._version == 1
