@@ -13,8 +13,14 @@ import builtins as _builtins
 import numpy as _np
 
 from gradcli import accelerator, backends, cuda, linalg, nn, optim, utils
-from gradcli.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from gradcli.autograd.grad_mode import inference_mode, is_inference_mode_enabled
+from gradcli.autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from gradcli.autograd.tensor import Size, Tensor
 from gradcli.autograd.tensor_types import (
     BoolTensor,
@@ -26,6 +32,7 @@ from gradcli.autograd.tensor_types import (
     IntTensor,
     LongTensor,
     ShortTensor,
+    set_default_tensor_type,
 )
 from gradcli.backend import device, get_default_device, set_default_device
 from gradcli.dtypes import (
@@ -150,6 +157,10 @@ int = int32
 
 def is_tensor(obj) -> _builtins.bool:
     return isinstance(obj, Tensor)
+
+
+def is_floating_point(t: Tensor) -> _builtins.bool:
+    return t.is_floating_point()
 
 
 def numel(t: Tensor) -> _builtins.int:

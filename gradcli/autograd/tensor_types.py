@@ -11,9 +11,11 @@ type, which is what scripts that branch on it mean.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from gradcli import dtypes
+from gradcli import backend, dtypes
 from gradcli.autograd import tensor as _tensor
 from gradcli.backend import CPU, device, to_device
 from gradcli.errors import DeviceError
@@ -163,3 +165,26 @@ def _kind_device(is_cuda: bool, current: device) -> device:
     if is_cuda:
         return current if current.type == "cuda" else device("cuda", 0)
     return CPU
+
+
+def set_default_tensor_type(t) -> None:
+    """`set_default_tensor_type(torch.DoubleTensor)` or `('torch.cuda.FloatTensor')`: the default
+    dtype and device in one call, as older scripts set them (deprecated since PyTorch 2.1)."""
+    warnings.warn(
+        "set_default_tensor_type() is deprecated (as in PyTorch 2.1); use "
+        "gradcli.set_default_dtype() and gradcli.set_default_device()",
+        UserWarning,
+        stacklevel=2,
+    )
+    if isinstance(t, dtypes.dtype):
+        raise TypeError(
+            f"set_default_tensor_type: expected a tensor type such as gradcli.DoubleTensor, got "
+            f"the dtype {t}; use gradcli.set_default_dtype({t})"
+        )
+    dt, dev = type_target(t, CPU)
+    if not dt.is_floating_point:
+        raise TypeError(
+            f"set_default_tensor_type: only floating point types can be the default, got {t!r}"
+        )
+    backend.set_default_device(dev)  # first: it may fail (no GPU), leaving both unchanged
+    dtypes.set_default_dtype(dt)

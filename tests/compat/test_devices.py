@@ -122,3 +122,33 @@ def test_gpu_answers_and_default_device():
     assert isinstance(x, torch.cuda.FloatTensor) and not isinstance(x, torch.FloatTensor)
     assert x.type() == "torch.cuda.FloatTensor" and x.type(torch.FloatTensor).device.type == "cpu"
     assert torch.tensor([1.0]).type("torch.cuda.DoubleTensor").type() == "torch.cuda.DoubleTensor"
+
+
+def test_set_default_tensor_type_sets_dtype_and_device():
+    with pytest.warns(UserWarning, match="deprecated"):
+        torch.set_default_tensor_type(torch.DoubleTensor)
+    try:
+        assert torch.zeros(1).dtype == torch.float64 == torch.get_default_dtype()
+        assert torch.get_default_device() == torch.device("cpu")
+        with pytest.warns(UserWarning):
+            torch.set_default_tensor_type("torch.FloatTensor")
+        assert torch.zeros(1).dtype == torch.float32
+        # recorded from PyTorch 2.14.1: both refused with a TypeError
+        with pytest.warns(UserWarning), pytest.raises(TypeError, match="floating point types"):
+            torch.set_default_tensor_type(torch.LongTensor)
+        with pytest.warns(UserWarning), pytest.raises(TypeError, match="set_default_dtype"):
+            torch.set_default_tensor_type(torch.float64)
+        assert torch.get_default_dtype() == torch.float32
+    finally:
+        torch.set_default_dtype(torch.float32)
+    assert torch.is_floating_point(torch.zeros(1)) and not torch.is_floating_point(
+        torch.ones(1).long()
+    )
+
+
+@needs_no_gpu
+def test_set_default_tensor_type_cuda_without_gpu_changes_nothing():
+    with pytest.warns(UserWarning), pytest.raises(DeviceError):
+        torch.set_default_tensor_type(torch.cuda.DoubleTensor)
+    assert torch.get_default_dtype() == torch.float32
+    assert torch.get_default_device() == torch.device("cpu")
