@@ -35,6 +35,7 @@ from gradcli.autograd.tensor_types import (
     set_default_tensor_type,
 )
 from gradcli.backend import device, get_default_device, set_default_device
+from gradcli.backends.cuda import get_float32_matmul_precision, set_float32_matmul_precision
 from gradcli.dtypes import (
     bool_ as bool,
 )

@@ -152,3 +152,17 @@ def test_set_default_tensor_type_cuda_without_gpu_changes_nothing():
         torch.set_default_tensor_type(torch.cuda.DoubleTensor)
     assert torch.get_default_dtype() == torch.float32
     assert torch.get_default_device() == torch.device("cpu")
+
+
+def test_float32_matmul_precision_is_recorded():
+    assert torch.get_float32_matmul_precision() == "highest"  # PyTorch's default
+    try:
+        torch.set_float32_matmul_precision("high")
+        assert torch.get_float32_matmul_precision() == "high"
+        assert torch.backends.cuda.matmul.allow_tf32 is True  # as PyTorch 2.14.1 sets it
+        with pytest.warns(UserWarning, match="'low' is not one of"):
+            torch.set_float32_matmul_precision("low")
+        assert torch.get_float32_matmul_precision() == "high"
+    finally:
+        torch.set_float32_matmul_precision("highest")
+    assert torch.backends.cuda.matmul.allow_tf32 is False
