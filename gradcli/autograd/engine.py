@@ -36,14 +36,15 @@ def _dependencies(roots) -> dict:
 
 
 def _leading_to(roots, targets) -> set:
-    """The nodes reachable from `roots` from which some node of `targets` is reachable."""
+    """The nodes reachable from `roots` with an edge into some node of `targets` or into a node
+    of this set: those whose backward must run for the targets' gradients."""
     needed = set()
     done = set()
     stack = [(r, False) for r in roots]
     while stack:  # iterative post-order: a node is decided after all of its children
         node, expanded = stack.pop()
         if expanded:
-            if node in targets or any(n in needed for n, _ in node.next_functions):
+            if any(n in targets or n in needed for n, _ in node.next_functions):
                 needed.add(node)
             continue
         if node in done:
@@ -84,12 +85,13 @@ def _run(roots, retain_graph, create_graph, capture):
         node = ready.pop()
         g = grads.pop(node, None)
         if needed is not None and g is not None:
+            if node in capture:
+                g = _run_tensor_hooks(node, g, create_graph, retain=False)
+                capture[node] = g
             if node not in needed:
                 g = None  # leads to no requested input: skip it and everything only it reaches
-            else:
+            elif node not in capture:
                 g = _run_tensor_hooks(node, g, create_graph, retain=False)
-                if node in capture:
-                    capture[node] = g
         if type(node) is AccumulateGrad:
             if g is not None and capture is None:
                 if create_graph:

@@ -102,6 +102,10 @@ def test_only_the_needed_part_of_the_graph_runs():
     y = (x * 2).sum() + Spy.apply(w).sum()
     grad(y, x)
     assert calls == []
+    # nor the node of a requested intermediate, when nothing requested lies below it
+    h = Spy.apply(w)
+    (g,) = grad((h * h).sum(), h)
+    assert calls == [] and g.numpy().tolist() == [1.0, -2.0, 4.0]
 
 
 def test_autograd_backward_and_inputs_argument():
