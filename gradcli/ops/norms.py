@@ -1,8 +1,8 @@
 """Norms: linalg.vector_norm, linalg.matrix_norm, linalg.norm and torch.norm / Tensor.norm.
 
-Every norm reduces to one node, LinalgVectorNormBackward0 (as in PyTorch); the matrix norms
-1, -1, inf and -inf are a sum of |A| then a vector inf-norm. The SVD-based matrix norms (2, -2,
-'nuc') are not supported.
+Vector norms are one node, LinalgVectorNormBackward0 (as in PyTorch); the matrix norms 1, -1,
+inf and -inf are a sum of |A| then a vector inf-norm; 2, -2 and 'nuc' come from the singular
+values (one SVD node).
 """
 
 from __future__ import annotations
@@ -69,6 +69,34 @@ class VectorNorm(Function):
         return xp.where(x == 0, 0, scale * xp.sign(x) * a ** (p - 1)).astype(g.dtype, copy=False)
 
 
+class SvdNorm(Function):
+    """The largest (ord 2) or smallest (-2) singular value, or their sum ('nuc'), of the
+    matrices in `dims`. With A = U diag(s) V^T, ds_i/dA = u_i v_i^T, so the nuclear norm's
+    gradient is U V^T (as in PyTorch, defined only where the singular values are distinct)."""
+
+    def name(self):
+        return "LinalgSvdBackward0"
+
+    def forward(self, x, ord, dims, keepdim):
+        xp = get_array_module(x)
+        self.dims, self.keepdim = dims, keepdim
+        u, s, vh = xp.linalg.svd(xp.moveaxis(x, dims, (-2, -1)), full_matrices=False)
+        if ord == "nuc":
+            out = s.sum(axis=-1)
+        else:
+            k = slice(0, 1) if ord == 2 else slice(-1, None)
+            u, vh, out = u[..., :, k], vh[..., k, :], s[..., k][..., 0]
+        self.save_for_backward(u, vh)
+        return xp.expand_dims(out, tuple(sorted(dims))) if keepdim else out
+
+    def backward(self, g):
+        u, vh = self.saved_tensors
+        xp = get_array_module(g)
+        if self.keepdim:
+            g = g.squeeze(tuple(sorted(self.dims)))
+        return xp.moveaxis(g[..., None, None] * (u @ vh), (-2, -1), self.dims)
+
+
 def _float_input(op, x, dtype):
     if dtype is not None:
         x = x.to(dtype)
@@ -103,7 +131,7 @@ def _empty(shape, axes):
 
 
 def matrix_norm(x, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
-    """'fro', 1, -1, inf or -inf norm of the matrices in dims `dim` (a pair)."""
+    """'fro', 'nuc', 1, -1, 2, -2, inf or -inf norm of the matrices in dims `dim` (a pair)."""
     x = _float_input("linalg.matrix_norm", x, dtype)
     if isinstance(dim, int) or len(dim) != 2:
         raise ShapeError(f"linalg.matrix_norm: dim must be a 2-tuple of dims, got {dim!r}")
@@ -118,10 +146,7 @@ def matrix_norm(x, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if ord == "fro":
         return vector_norm(x, 2, (rows, cols), keepdim)
     if ord in ("nuc", 2, -2):
-        raise NotImplementedError(
-            f"linalg.matrix_norm: ord={ord!r} needs an SVD and is not supported by gradcli; "
-            "use 'fro', 1, -1, inf or -inf"
-        )
+        return SvdNorm.apply(x, ord=ord, dims=(rows, cols), keepdim=keepdim)
     if ord not in (1, -1, math.inf, -math.inf):
         raise ValueError(f"linalg.matrix_norm: order {ord!r} is not supported")
     # 1: the largest column sum of |A| (sum over rows); inf: the largest row sum

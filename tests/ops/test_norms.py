@@ -101,8 +101,27 @@ def test_linalg_norm_dims():
         gradcli.linalg.norm(gradcli.ones(2, 2, 2), 1)
     with pytest.raises(gradcli.errors.ShapeError, match="1 or 2 entries"):
         gradcli.linalg.norm(a, dim=(0, 1, 1))
-    with pytest.raises(NotImplementedError, match="SVD"):
-        gradcli.linalg.norm(a, "nuc")
+
+
+# ord -> (linalg.norm(A, ord), its gradient), float64
+TORCH_SVD = {
+    2: (5.116672736016927, [[-0.12078825843198314, -0.19543950758485482], [0.5116672736016927, 0.8278950396185307]]),  # noqa: E501
+    -2: (1.9543950758485484, [[0.8278950396185308, -0.5116672736016928], [0.19543950758485482, -0.12078825843198314]]),  # noqa: E501
+    "nuc": (7.0710678118654755, [[0.7071067811865477, -0.7071067811865477], [0.7071067811865476, 0.7071067811865476]]),  # noqa: E501
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("ord", list(TORCH_SVD), ids=str)
+def test_singular_value_norms_match_torch(ord):
+    a = gradcli.tensor(A, dtype=gradcli.float64, requires_grad=True)
+    n = gradcli.linalg.norm(a, ord)
+    n.backward()
+    value, grad = TORCH_SVD[ord]
+    np.testing.assert_allclose(n.item(), value, rtol=1e-12)
+    np.testing.assert_allclose(a.grad.numpy(), grad, rtol=1e-10)
+    assert gradcli.norm(gradcli.tensor(A), p="nuc").dtype == gradcli.float32
+    kept = gradcli.linalg.matrix_norm(gradcli.ones(3, 2, 4), ord, dim=(2, 0), keepdim=True)
+    assert kept.shape == (1, 2, 1)
 
 
 def test_vector_norm_of_empty_tensors():
@@ -123,7 +142,7 @@ def test_vector_norm_gradcheck(p, dim, keepdim):
     gradcheck(lambda t: gradcli.linalg.vector_norm(t, p, dim, keepdim), _offset(0, (2, 3, 4)))
 
 
-@pytest.mark.parametrize("ord", ["fro", 1, -1, math.inf, -math.inf])
+@pytest.mark.parametrize("ord", ["fro", 1, -1, math.inf, -math.inf, 2, -2, "nuc"])
 def test_matrix_norm_gradcheck(ord):
     gradcheck(lambda t: gradcli.linalg.matrix_norm(t, ord), _offset(1, (2, 3, 4)))
     gradcheck(lambda t: gradcli.linalg.norm(t, ord, dim=(2, 0)), _offset(2, (3, 2, 4)))
