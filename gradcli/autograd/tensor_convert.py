@@ -3,6 +3,7 @@ and from Python and NumPy (`item`, `numpy`, `_from_data`)."""
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -95,6 +96,44 @@ class TensorConvert:
             return tensor_types.type_name(self)
         dt, dev = tensor_types.type_target(dtype, self.device)
         return self.to(dev, dt)
+
+    # ---- new tensors with this one's dtype and device (`x.new_zeros(2, 3)`) -------------------
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
+        if isinstance(data, _tensor.Tensor):
+            warnings.warn(
+                "new_tensor(tensor) copies it out of the graph; "
+                "tensor.detach().clone() says so more plainly",
+                UserWarning,
+                stacklevel=2,
+            )
+        array = _from_data(data, dtype or self.dtype, device or self.device)
+        return _tensor.Tensor._make(array).requires_grad_(requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self._new_filled(size, 0, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self._new_filled(size, 1, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self._new_filled(size, None, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        return self._new_filled((size,), fill_value, dtype, device, requires_grad)
+
+    def new(self, *args) -> Tensor:
+        """PyTorch's legacy `x.new(2, 3)` / `x.new([1, 2])`: `Tensor(...)` in x's dtype and
+        device."""
+        return tensor_types.legacy_new("new", self.dtype, args, self.device)
+
+    def _new_filled(self, size, value, dtype, device_, requires_grad) -> Tensor:
+        if len(size) == 1 and isinstance(size[0], (tuple, list)):
+            size = tuple(size[0])  # new_zeros((2, 3)) as well as new_zeros(2, 3)
+        npdt = dtypes.to_numpy_dtype(dtype) if dtype is not None else self._data.dtype
+        array = np.empty(size, npdt) if value is None else np.full(size, value, npdt)
+        array = to_device(array, self.device if device_ is None else device(device_))
+        return _tensor.Tensor._make(array).requires_grad_(requires_grad)
 
     def item(self):
         if self._data.size != 1:

@@ -127,7 +127,7 @@ def _alias(op, dtype, t, dev):
     if dtype is not None and t._data.dtype != dtype.np:
         raise TypeError(
             f"{op}: expected a {dtype.name} tensor, got {t.dtype}; convert it first with "
-            f".to(gradcli.{dtype.name}) or .type('torch.{op}')"
+            f".to(gradcli.{dtype.name}) or .type('torch.{_NAMES[dtype]}')"
         )
     if dev is not None and dev != t.device:
         raise DeviceError(f"{op}: the tensor is on {t.device}, not {dev}; move it with .to()")

@@ -171,3 +171,42 @@ def test_type_conversion_gradient_is_cast_back():
     assert z.grad_fn.name() == "ToCopyBackward0"
     (z * torch.tensor([3.0, -0.5], dtype=torch.float64)).sum().backward()
     assert y.grad.tolist() == [3.0, -0.5] and y.grad.dtype == torch.float32
+
+
+def test_new_methods_take_the_tensors_dtype_and_device():
+    # every value and dtype below recorded from PyTorch 2.14.1
+    x = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    i = torch.tensor([1, 2])
+    z = x.new_zeros(2, 3)
+    assert z.shape == (2, 3) and z.dtype == torch.float64 and not z.any()
+    assert x.new_zeros((2, 3)).shape == (2, 3) and x.new_zeros([2]).shape == (2,)
+    assert x.new_ones(torch.Size([2, 2])).tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    ones = i.new_ones(2)
+    assert ones.tolist() == [1, 1] and ones.dtype == torch.int64
+    assert x.new_ones(2, dtype=torch.float32).dtype == torch.float32
+    assert x.new_full((2,), 7).tolist() == [7.0, 7.0]
+    assert i.new_full((2,), 2.5).tolist() == [2, 2]  # cast to the tensor's integer dtype
+    empty = x.new_empty(3)
+    assert empty.shape == (3,) and empty.dtype == torch.float64
+    made = x.new_tensor([1, 2])
+    assert made.dtype == torch.float64 and made.tolist() == [1.0, 2.0]
+    assert i.new_tensor([1.5, 2]).tolist() == [1, 2]
+    assert x.new_tensor([1, 2], requires_grad=True).requires_grad
+    assert x.new_zeros(2, requires_grad=True).requires_grad
+    with pytest.warns(UserWarning, match="detach"):
+        copied = x.new_tensor(i)
+    assert copied.dtype == torch.float64
+    copied[0] = 5.0
+    assert i.tolist() == [1, 2]  # a copy
+
+
+def test_legacy_new_is_tensor_in_the_same_dtype():
+    x = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    assert x.new().shape == (0,) and x.new().dtype == torch.float64
+    sized = x.new(2, 3)
+    assert sized.shape == (2, 3) and sized.dtype == torch.float64
+    assert x.new([1, 2]).tolist() == [1.0, 2.0]
+    assert torch.tensor([1, 2]).new([1.7, 2]).tolist() == [1, 2]
+    assert x.new(x).dtype == torch.float64
+    with pytest.raises(TypeError, match="expected a float64 tensor"):
+        x.new(torch.tensor([1, 2]))
