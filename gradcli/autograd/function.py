@@ -111,6 +111,11 @@ class Function:
                 continue
             for t in inputs:
                 if a is t._data:
+                    if grad_mode.inference_used and grad_mode.is_inference(t):
+                        raise AutogradError(
+                            f"{self.op}: inference tensors cannot be saved for backward; make "
+                            "a normal tensor of it with clone() outside inference_mode first"
+                        )
                     checks.append((t._vc, t._vc[0], i))
                     break
         self._version_checks = checks

@@ -113,9 +113,12 @@ def is_inference_mode_enabled() -> bool:
 # Tensors have fixed slots, so inference tensors are remembered here (by id, weakly: Tensor's
 # elementwise __eq__ rules out a WeakSet).
 _inference_tensors = weakref.WeakValueDictionary()
+inference_used = False  # lets ops skip the lookup until inference_mode has made a tensor
 
 
 def mark_inference(t):
+    global inference_used
+    inference_used = True
     _inference_tensors[id(t)] = t
     return t
 

@@ -139,6 +139,12 @@ def test_inference_mode():
     assert not predict(x).requires_grad
     with gradcli.inference_mode(False):
         assert (x * 2).requires_grad
+    # as in PyTorch: an op that would save an inference tensor for backward refuses it
+    (x + y).sum().backward()
+    with pytest.raises(AutogradError, match="inference tensors cannot be saved for backward"):
+        x * y
+    (x * y.clone()).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 5.0, 7.0])
 
 
 def test_anomaly_mode_is_accepted():
