@@ -154,6 +154,15 @@ def _leaky_relu(node, g):
     return g * const(slope.astype(g._data.dtype))
 
 
+@rule(act.Elu)
+def _elu(node, g):
+    (x,) = node.saved_tensors
+    xt = saved_input(node, 0, x)
+    inside = const((x > 0).astype(g._data.dtype))
+    # where x <= 0 the derivative is alpha * exp(x); x is clamped so exp never overflows
+    return g * (inside + (1 - inside) * node.alpha * xt.clamp(max=0).exp())
+
+
 @rule(Dropout)
 def _dropout(node, g):
     (mask,) = node.saved_tensors

@@ -20,7 +20,8 @@ from gradcli.errors import AutogradError
 from gradcli.ops import linalg, loss, reduce, shape
 from gradcli.ops.activation import softmax
 from gradcli.ops.cross_entropy import NllLoss
-from gradcli.ops.indexing import Index
+from gradcli.ops.indexing import Index, MaskedFill
+from gradcli.ops.norms import VectorNorm
 
 
 @rule(shape.View, shape.Squeeze, shape.Unsqueeze)
@@ -211,3 +212,35 @@ def _nll_loss(node, g):
         return -(onehot * hard)
     # softmax(logp) is softmax(x): logp differs from the logits by a constant per sample
     return (softmax(saved_input(node, 0, logp), 1) - onehot) * hard
+
+
+@rule(shape.Repeat)
+def _repeat(node, g):
+    lead = len(node.repeats) - len(node.shape)
+    inner = (1,) * lead + tuple(node.shape)
+    split = [s for r, n in zip(node.repeats, inner) for s in (r, n)]
+    return g.reshape(split).sum(tuple(range(0, len(split), 2))).reshape(node.shape)
+
+
+@rule(MaskedFill)
+def _masked_fill(node, g):
+    mask = node.mask
+    dt = g._data.dtype
+    nx, nv = node.needs_input_grad
+    gx = sum_to_tensor(g * const((~mask).astype(dt)), node.x_shape) if nx else None
+    gv = (g * const(mask.astype(dt))).sum() if nv else None
+    return gx, gv
+
+
+@rule(VectorNorm)
+def _vector_norm(node, g):
+    x, out = node.saved_tensors
+    p = node.ord
+    g = g.reshape(node.keep_shape)
+    xt = saved_input(node, 0, x)
+    if p == 1:
+        return g * const(get_array_module(x).sign(x))
+    if p == 2:
+        # (where the norm is 0 the array rule's masking is not mirrored)
+        return g / saved_output(node, out).reshape(node.keep_shape) * xt
+    raise AutogradError(f"create_graph is not supported through {node.name()} with ord={p} yet")

@@ -118,6 +118,17 @@ CASES = {
         ),
         (t64(3, 3),),
     ),
+    "norm_masked_fill_repeat_elu": (
+        lambda a: (
+            a.norm(dim=1).pow(3).sum()
+            + a.norm()
+            + a.norm(p=1) * a.sum()
+            + (a.masked_fill(a > 0.5, 2.0) ** 2).sum()
+            + (a.repeat(2, 1) ** 3).sum()
+            + (F.elu(a, 0.7) ** 2).sum()
+        ),
+        (t64(3, 3),),
+    ),
     "cat_stack_clone": (
         lambda a: (
             (gradcli.cat([a, a * a], 1) ** 2).sum()
