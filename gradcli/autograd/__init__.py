@@ -8,6 +8,7 @@
 # `Function` here is the user-facing ctx-style base (custom_function.py); the internal base of
 # the built-in ops, which compute on arrays, is `gradcli.autograd.function.Function`.
 import gradcli.autograd.tensor
+from gradcli.autograd import functional
 from gradcli.autograd.custom_function import Function, once_differentiable
 from gradcli.autograd.function import AccumulateGrad
 from gradcli.autograd.grad_api import backward, grad

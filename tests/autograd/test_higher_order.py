@@ -225,3 +225,41 @@ def test_unsupported_op_names_the_node():
         grad(y, x, create_graph=True)
     # without create_graph the same graph differentiates as usual
     assert grad(F.conv2d(x, w).sum(), x)[0].shape == x.shape
+
+
+def test_autograd_functional_against_recorded_pytorch():
+    """vjp, jvp, jacobian, hessian, hvp, vhp: numbers printed by torch.autograd.functional
+    (PyTorch 2.14.1) for the same functions, rounded to 8 decimals."""
+    af = gradcli.autograd.functional
+    x = gradcli.tensor([0.5, -1.0, 2.0], dtype=gradcli.float64)
+    w = gradcli.tensor([[1.0, 2.0, -1.0], [0.5, 0.0, 3.0]], dtype=gradcli.float64)
+
+    def f(a):
+        return (a.sin() * a).sum() + (a @ a) ** 2
+
+    def g(a, m):
+        return (m @ a).tanh()
+
+    def close(t, expected):
+        np.testing.assert_allclose(t.numpy(), expected, rtol=1e-7, atol=1e-8)
+
+    hess = [[24.51545235, -4.0, 8.0], [-4.0, 29.23913363, -16.0], [8.0, -16.0, 50.34911147]]
+    close(af.hessian(f, x), hess)
+    h = af.hessian(lambda a, m: (m @ a).exp().sum(), (x, w))
+    assert [[tuple(t.shape) for t in row] for row in h] == [
+        [(3, 3), (3, 2, 3)],
+        [(2, 3, 3), (2, 3, 2, 3)],
+    ]
+    close(h[0][1][1], [[0.03019738, -0.03019738, 0.12078953], [0.0, 518.01282467, 0.0]])
+    jx, jw = af.jacobian(g, (x, w))
+    assert tuple(jx.shape) == (2, 3) and tuple(jw.shape) == (2, 2, 3)
+    close(jx, [[0.00364088, 0.00728177, -0.00364088], [7.45e-06, 0.0, 4.472e-05]])
+    v = gradcli.tensor([1.0, -2.0], dtype=gradcli.float64)
+    close(af.vjp(g, (x, w), v)[1][0], [0.00362598, 0.00728177, -0.00373032])
+    u = gradcli.tensor([1.0, 0.5, 0.25], dtype=gradcli.float64)
+    close(af.jvp(lambda a: g(a, w), x, u)[1], [0.00637155, 1.863e-05])
+    out, hv = af.hvp(f, x, u)
+    close(hv, [24.51545235, 6.61956681, 12.58727787])
+    close(af.vhp(f, x, u)[1], hv.numpy())
+    assert not out.requires_grad and not hv.requires_grad
+    close(af.hessian(lambda a: a.sum() * 2, x), np.zeros((3, 3)))  # linear: no graph, zeros
