@@ -12,6 +12,7 @@ from gradcli.nn.attention import MultiheadAttention
 from gradcli.nn.containers import ModuleDict, ModuleList, Sequential
 from gradcli.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from gradcli.nn.dropout import Dropout
+from gradcli.nn.dropout_channel import Dropout2d
 from gradcli.nn.embedding import Embedding
 from gradcli.nn.graph import Add, Branches, Concat, GlobalAvgPool2d, Graph, Residual
 from gradcli.nn.linear import Flatten, Identity, Linear
@@ -45,3 +46,4 @@ __all__ += ["Conv1d", "ConvTranspose2d", "Embedding", "GroupNorm", "LayerNorm", 
 __all__ += ["UpsamplingBilinear2d", "UpsamplingNearest2d"]
 __all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "MultiheadAttention", "RNN", "RNNBase"]
 __all__ += ["RNNCell", "RNNCellBase"]
+__all__ += ["Dropout2d"]

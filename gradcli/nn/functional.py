@@ -12,6 +12,7 @@ from gradcli.ops.conv import conv1d, conv2d
 from gradcli.ops.conv_transpose import conv_transpose2d
 from gradcli.ops.cross_entropy import cross_entropy, nll_loss
 from gradcli.ops.dropout import dropout
+from gradcli.ops.dropout_channel import dropout2d
 from gradcli.ops.embedding import embedding
 from gradcli.ops.indexing import one_hot
 from gradcli.ops.interpolate import interpolate
@@ -35,7 +36,7 @@ __all__ = [
     "nll_loss", "one_hot", "pad", "relu", "sigmoid", "smooth_l1_loss", "softmax", "tanh",
 ]  # fmt: skip
 __all__ += ["conv1d", "conv_transpose2d", "embedding", "group_norm", "interpolate", "layer_norm"]
-__all__ += ["scaled_dot_product_attention"]
+__all__ += ["dropout2d", "scaled_dot_product_attention"]
 
 
 # ---- activations -----------------------------------------------------------------------------
