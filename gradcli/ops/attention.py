@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from gradcli.autograd.double_backward import saved_output, sum_to_tensor
 from gradcli.autograd.function import Function
 from gradcli.autograd.tensor import Tensor
 from gradcli.backend import get_array_module
@@ -52,6 +53,17 @@ class MaskedSoftmax(Function):
         # the mask may broadcast x up (a per-head mask over shared scores), or the other way
         gm = sum_to(gx, self.mask_shape) if self.needs_input_grad[1] else None
         return sum_to(gx, self.x_shape), gm
+
+    def backward_tensors(self, g):
+        """The same rule in Tensor ops, recorded, for create_graph (a gradient of a gradient)."""
+        (out,) = self.saved_tensors
+        o = saved_output(self, out)
+        gy = g * o
+        gx = gy - o * gy.sum(-1, keepdim=True)
+        if len(self.needs_input_grad) == 1:
+            return gx
+        gm = sum_to_tensor(gx, self.mask_shape) if self.needs_input_grad[1] else None
+        return sum_to_tensor(gx, self.x_shape), gm
 
 
 def masked_softmax(x, mask=None, safe=False):

@@ -178,3 +178,36 @@ def test_pytorch_state_dict_loads_and_matches_live():
     got = ours(*[gradcli.tensor(x)] * 3, attn_mask=gradcli.tensor(mask))
     for a, b in zip(got, expected):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=2e-6)
+
+
+def test_second_derivatives_through_attention_create_graph():
+    # a gradient penalty or Hessian-vector product through attention needs the backward recorded
+    rng = np.random.default_rng(5)
+    q, k, v = (gradcli.tensor(rng.standard_normal(s), requires_grad=True)
+               for s in ((2, 3, 4), (2, 5, 4), (2, 5, 2)))  # fmt: skip
+    mask = gradcli.tensor(rng.standard_normal((3, 5)), requires_grad=True)
+
+    def fn(a, b, c, m):
+        return F.scaled_dot_product_attention(a, b, c, attn_mask=m)
+
+    assert gradcli.autograd.gradgradcheck(fn, (q, k, v, mask))
+    causal = gradcli.tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
+    assert gradcli.autograd.gradgradcheck(
+        lambda a: F.scaled_dot_product_attention(a, a, a, is_causal=True), (causal,)
+    )
+
+
+def test_create_graph_gradient_equals_the_plain_one():
+    rng = np.random.default_rng(6)
+    x = gradcli.tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
+    m = gradcli.tensor(rng.standard_normal((3, 3)), requires_grad=True)
+    w = gradcli.tensor(rng.standard_normal((2, 3, 4)))
+
+    def loss():
+        return (F.scaled_dot_product_attention(x, x, x, attn_mask=m) * w).sum()
+
+    plain = gradcli.autograd.grad(loss(), (x, m))
+    recorded = gradcli.autograd.grad(loss(), (x, m), create_graph=True)
+    for a, b in zip(plain, recorded):
+        assert b.requires_grad
+        np.testing.assert_allclose(b.detach().numpy(), a.numpy(), rtol=1e-12)
