@@ -34,7 +34,7 @@ class MaskedSoftmax(Function):
             x = x + mask
         top = x.max(axis=-1, keepdims=True)
         if safe:
-            top = xp.where(xp.isneginf(top), 0, top)
+            top = xp.where(top == -math.inf, 0, top)
         with np.errstate(invalid="ignore"):  # an all -inf row is NaN, silently, as PyTorch
             e = xp.exp(x - top)
         total = e.sum(axis=-1, keepdims=True)
