@@ -136,6 +136,16 @@ class MultiheadAttention(Module):
                 "MultiheadAttention: query, key and value must all be 2-D (unbatched) or 3-D, "
                 f"got shapes {tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}"
             )
+        batch = 0 if query.dim() == 2 else 0 if self.batch_first else 1
+        length = 0 if query.dim() == 2 or not self.batch_first else 1
+        if key.shape[length] != value.shape[length] or (
+            query.dim() == 3 and not query.shape[batch] == key.shape[batch] == value.shape[batch]
+        ):
+            raise ShapeError(
+                "MultiheadAttention: key and value need the same length, and query, key and "
+                f"value the same batch size; got shapes {tuple(query.shape)}, "
+                f"{tuple(key.shape)}, {tuple(value.shape)} (batch_first={self.batch_first})"
+            )
         dims = (query.shape[-1], key.shape[-1], value.shape[-1])
         if dims != (self.embed_dim, self.kdim, self.vdim):
             raise ShapeError(

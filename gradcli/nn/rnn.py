@@ -137,6 +137,11 @@ class RNNBase(Module):
                 f"{self.input_size}, got {input.shape[-1]}"
             )
         batched = input.dim() == 3
+        if input.shape[1 if batched and self.batch_first else 0] == 0:
+            raise ShapeError(
+                f"{name}: expected a sequence of at least one step, got input of shape "
+                f"{tuple(input.shape)}"
+            )
         x = input if not batched else input.transpose(0, 1) if self.batch_first else input
         if not batched:
             x = x.unsqueeze(1)

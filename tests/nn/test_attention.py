@@ -152,6 +152,10 @@ def test_errors_name_the_problem():
         mha(x, x, x, key_padding_mask=gradcli.zeros(3, 3))
     with pytest.raises(ShapeError, match="expected"):
         mha(gradcli.randn(3, 2, 5), x, x)
+    with pytest.raises(ShapeError, match="same length"):
+        mha(x, x, gradcli.randn(4, 2, 4))
+    with pytest.raises(ShapeError, match="same batch size"):
+        mha(gradcli.randn(3, 1, 4), x, x)
     with pytest.raises(ValueError, match="not both"):
         F.scaled_dot_product_attention(x, x, x, attn_mask=gradcli.zeros(2, 2), is_causal=True)
     with pytest.raises(TypeError, match="bool or float"):

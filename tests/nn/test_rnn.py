@@ -162,6 +162,8 @@ def test_errors_name_the_problem():
         lstm(gradcli.randn(6, 2, 3), (gradcli.zeros(1, 3, 4), gradcli.zeros(1, 2, 4)))
     with pytest.raises(ShapeError, match="hidden state has shape"):
         nn.GRUCell(3, 4)(gradcli.randn(2, 3), gradcli.zeros(3, 4))
+    with pytest.raises(ShapeError, match="at least one step"):
+        nn.GRU(3, 4, batch_first=True)(gradcli.randn(2, 0, 3))
     with pytest.raises(ValueError, match="Unknown nonlinearity 'gelu'"):
         nn.RNN(3, 4, nonlinearity="gelu")
     with pytest.raises(ValueError, match="dropout should be a number in range"):
