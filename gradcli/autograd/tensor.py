@@ -12,6 +12,7 @@ from gradcli.autograd.function import AccumulateGrad, RemovableHandle
 from gradcli.autograd.printing import format_tensor
 from gradcli.autograd.tensor_convert import TensorConvert, _from_data  # noqa: F401 (nn.Parameter)
 from gradcli.autograd.tensor_math import TensorMath
+from gradcli.autograd.tensor_random import TensorRandom
 from gradcli.autograd.tensor_types import legacy_new
 from gradcli.backend import as_array, get_array_module, get_default_device
 from gradcli.backend import device as _device
@@ -29,9 +30,10 @@ class Size(tuple):
         return int(np.prod(self, dtype=np.int64))
 
 
-class Tensor(TensorMath, TensorConvert):
+class Tensor(TensorMath, TensorConvert, TensorRandom):
     """An array and its autograd state. Operators and math methods come from TensorMath (one op
-    call each), dtype, device and conversions from TensorConvert."""
+    call each), dtype, device and conversions from TensorConvert, in-place random fills
+    (`uniform_`, `normal_`) from TensorRandom."""
 
     __slots__ = (
         "_data", "_requires_grad", "grad", "grad_fn", "_vc", "_acc", "_hooks", "_retains_grad",
@@ -262,6 +264,16 @@ class Tensor(TensorMath, TensorConvert):
 
     def numel(self) -> int:
         return int(self._data.size)
+
+    nelement = numel
+
+    def stride(self, dim=None):
+        """Steps in elements between neighbours along each dim, as PyTorch counts them."""
+        steps = tuple(s // self._data.itemsize for s in self._data.strides)
+        return steps if dim is None else steps[dim]
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
 
     # ---- Python protocols ----------------------------------------------------------------------
 

@@ -85,6 +85,33 @@ class TensorConvert:
     def bool(self) -> Tensor:
         return self.to(dtypes.bool_)
 
+    def short(self) -> Tensor:
+        return self.to(dtypes.int16)
+
+    def char(self) -> Tensor:
+        return self.to(dtypes.int8)
+
+    def byte(self) -> Tensor:
+        return self.to(dtypes.uint8)
+
+    def get_device(self) -> int:
+        """The CUDA device index, or -1 on the CPU."""
+        return -1 if self.device.type == "cpu" else self.device.index
+
+    def data_ptr(self) -> int:
+        """The address of the first element (equal for tensors that share storage there)."""
+        if self.device.type == "cpu":
+            return self._data.__array_interface__["data"][0]
+        return self._data.data.ptr
+
+    def pin_memory(self) -> Tensor:
+        """No page-locked memory in gradcli: the tensor itself (a host-to-GPU copy works the
+        same, unpinned)."""
+        return self
+
+    def is_pinned(self) -> bool:
+        return False
+
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other._data.dtype)
 

@@ -19,6 +19,7 @@ from gradcli import backend, dtypes
 from gradcli.autograd import tensor as _tensor
 from gradcli.backend import CPU, device, to_device
 from gradcli.errors import DeviceError
+from gradcli.ops.shape import View
 
 _NAMES = {
     dtypes.float32: "FloatTensor",
@@ -131,8 +132,6 @@ def _alias(op, dtype, t, dev):
         )
     if dev is not None and dev != t.device:
         raise DeviceError(f"{op}: the tensor is on {t.device}, not {dev}; move it with .to()")
-    from gradcli.ops.shape import View  # ops import autograd: resolved at call time
-
     return View.apply(t, shape=t._data.shape) if t._requires_grad else t.detach()
 
 
