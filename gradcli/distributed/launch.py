@@ -46,6 +46,7 @@ def launch(procs: int, args: list[str]) -> int:
     ranks: dict[int, int] = {}  # pid -> rank, read from /proc while the job runs
     watcher = threading.Thread(target=_watch, args=(job, token, procs, ranks), daemon=True)
     watcher.start()
+
     # Ctrl-C reaches every rank directly (one process group): they stop together, with a
     # checkpoint. Here it must not kill the launcher before the ranks are done. SIGTERM and
     # SIGHUP sent to the launcher alone (a scheduler, `kill`) are passed on to the ranks.

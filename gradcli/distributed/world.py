@@ -110,8 +110,10 @@ def job_rank() -> int | None:
 def abort_job(code: int) -> None:
     """End every rank of the job (MPI_Abort): one that failed alone must not leave the rest
     waiting for it in a collective."""
-    from mpi4py import MPI
-
+    try:
+        from mpi4py import MPI
+    except ImportError:  # then no rank got as far as a collective: each leaves on its own
+        os._exit(code)
     MPI.COMM_WORLD.Abort(code)
 
 
