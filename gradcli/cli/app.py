@@ -17,6 +17,7 @@ from gradcli.cli.inspect_graph import inspect_graph
 from gradcli.cli.options import Command, Group
 from gradcli.cli.torch_run import CONTEXT, torch_run
 from gradcli.cli.train import train
+from gradcli.distributed.world import abort_job, job_rank
 from gradcli.errors import ConfigError, GradcliError
 
 app = typer.Typer(
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
         code = app(args=argv, prog_name="gradcli", standalone_mode=False)
     except KeyboardInterrupt:  # typer turns Ctrl-C during a command into exit 130 itself
         err_console.print("interrupted", style="yellow")
-        sys.exit(130)
+        _leave(130, collective=False)
     except Exception as e:  # noqa: BLE001 - the one place every failure becomes a message
         if type(e).__name__ == "NoArgsIsHelpError":  # `gradcli` or `gradcli datasets` alone
             e.ctx.get_help()  # prints it
@@ -125,7 +126,19 @@ def main(argv: list[str] | None = None) -> None:
         if _debug_requested(argv):
             raise
         message, code = describe(e)
-        # Text, not markup: messages hold paths and hints like `pip install 'gradcli[cuda12]'`
-        err_console.print(Text.assemble(("error:", "red"), " ", message))
-        sys.exit(code)
+        # a usage or config error is the same on every rank: rank 0 alone says it
+        collective = getattr(e, "collective", isinstance(e, ConfigError) or _is_usage_error(e))
+        rank = job_rank()
+        if rank is None or rank == 0 or not collective:
+            # Text, not markup: messages hold paths and hints like `pip install 'gradcli[cuda12]'`
+            who = f"rank {rank}: " if rank and not collective else ""
+            err_console.print(Text.assemble(("error:", "red"), " ", who, message))
+        _leave(code, collective)
     sys.exit(code or 0)  # code: typer.Exit(N) from a command, 130 after Ctrl-C
+
+
+def _leave(code: int, collective: bool):
+    """Exit. A rank that fails alone ends the whole job: the others would wait for it."""
+    if job_rank() is not None and not collective:
+        abort_job(code)
+    sys.exit(code)

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from gradcli.cli import options
+from gradcli.distributed import detect
 from gradcli.train.evaluation import evaluate_checkpoint
 
 console = Console(highlight=False, soft_wrap=True)
@@ -30,7 +31,10 @@ def eval_(
 
     Example: gradcli eval runs/quickstart/<run>/checkpoints/best.safetensors --split val
     """
-    result = evaluate_checkpoint(checkpoint, split, data, batch_size, device, set_ or ())
+    world = detect()
+    result = evaluate_checkpoint(checkpoint, split, data, batch_size, device, set_ or (), world)
+    if not world.is_main:  # under mpirun: rank 0 prints the numbers, which are all ranks'
+        return
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return

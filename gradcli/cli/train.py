@@ -12,7 +12,8 @@ from rich.markup import escape
 
 from gradcli.cli import options
 from gradcli.cli.progress import PlainDisplay, Quiet, RichDisplay
-from gradcli.config.load import load_config
+from gradcli.distributed import detect, launched_size
+from gradcli.distributed.launch import launch
 from gradcli.errors import ConfigError
 from gradcli.train import session
 from gradcli.train.state import TrainingInterrupted
@@ -32,15 +33,25 @@ def train(
     data: Path | None = options.Data,
     run_dir: Path | None = typer.Option(None, "--run-dir", help="Write the run here (new folder)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the final line."),
+    procs: int | None = typer.Option(
+        None,
+        "--procs",
+        min=1,
+        help="Train data-parallel on K processes of this machine, started with mpiexec "
+        "(pip install 'gradcli[mpi]'). On a cluster: mpirun -n K gradcli train ...",
+    ),
     debug: bool = options.Debug,
 ):
     """Train the network a config describes.
 
     Example: gradcli train configs/quickstart.yaml --set train.epochs=2
     """
-    display = _display(quiet)
+    if procs is not None and launched_size() <= 1:
+        raise typer.Exit(launch(procs, _without_procs(sys.argv[1:])))
+    world = detect()
+    display = _display(quiet) if world.is_main else Quiet()
     how = dict(run_dir=run_dir, device=device, data_root=data, display=[display],
-               command=shlex.join(["gradcli", *sys.argv[1:]]))  # fmt: skip
+               command=shlex.join(["gradcli", *sys.argv[1:]]), world=world)  # fmt: skip
     if resume is not None:
         if config is not None:
             raise ConfigError("give either CONFIG or --resume, not both")
@@ -48,16 +59,32 @@ def train(
     elif config is None:
         raise ConfigError("give a CONFIG file, or --resume RUN_DIR to continue a run")
     else:
-        run = session.start(load_config(config, set_ or ()), **how)
+        run = session.start(config, set_ or (), **how)
     for notice in run.notices:
         console.print(f"[yellow]{escape(notice)}[/yellow]")
     try:
         run.fit()
     except TrainingInterrupted as e:
+        if not world.is_main:  # rank 0 says it once
+            raise typer.Exit(e.exit_code) from None
         again = f"gradcli train --resume {shlex.quote(str(run.folder))}"
         console.print(f"[yellow]{escape(str(e))}[/yellow]\nresume with: {escape(again)}")
         raise typer.Exit(e.exit_code) from None
-    console.print(f"run folder: {escape(str(run.folder))}")
+    if world.is_main:
+        console.print(f"run folder: {escape(str(run.folder))}")
+
+
+def _without_procs(args: list[str]) -> list[str]:
+    """The command line each rank runs: the same, less --procs K."""
+    out, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--procs":
+            skip = True
+        elif not arg.startswith("--procs="):
+            out.append(arg)
+    return out
 
 
 def _display(quiet: bool):

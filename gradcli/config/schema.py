@@ -105,6 +105,20 @@ class Train(Strict):
         return self
 
 
+class Distributed(Strict):
+    """Only read when several processes run (mpirun -n K, or gradcli train --procs K)."""
+
+    backend: Literal["auto", "mpi", "nccl"] = Field(
+        "auto", description="auto: NCCL for device cuda, else MPI."
+    )
+    bucket_mb: float = Field(
+        4.0, gt=0.0, le=1024.0, description="Gradients are all-reduced in flat buckets this big."
+    )
+    sync_batchnorm: bool = Field(
+        False, description="Batch-norm statistics over the global batch, not each rank's slice."
+    )
+
+
 class Output(Strict):
     runs_dir: str = "runs"
 
@@ -184,6 +198,7 @@ def _make_config() -> type[BaseModel]:
         scheduler: AnyScheduler | None = None
         train: Train = Field(default_factory=Train)
         output: Output = Field(default_factory=Output)
+        distributed: Distributed = Field(default_factory=Distributed)
         _source: Any = PrivateAttr(None)  # load.Source: where each key came from, for errors
 
         def where(self, *path) -> str:

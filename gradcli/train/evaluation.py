@@ -7,6 +7,8 @@ from pathlib import Path
 from gradcli.backend import resolve_device
 from gradcli.config.build import build_loss
 from gradcli.data import DataLoader, build_datasets
+from gradcli.distributed import detect
+from gradcli.distributed.startup import start_together
 from gradcli.errors import ConfigError, DataError
 from gradcli.train.metrics import evaluate
 from gradcli.train.session import from_checkpoint, trained_model
@@ -15,13 +17,39 @@ SPLITS = ("test", "val", "train")
 
 
 def evaluate_checkpoint(
-    path, split="test", data_root=None, batch_size=None, device=None, overrides=()
+    path, split="test", data_root=None, batch_size=None, device=None, overrides=(), world=None
 ) -> dict:
     """Rebuild the model from the config stored in the checkpoint and evaluate it on `split`.
 
     The checkpoint's fitted transforms (e.g. normalisation statistics) are reused, so the data
-    is prepared exactly as in training.
+    is prepared exactly as in training. Under an MPI launcher each rank evaluates its share of
+    the batches and every rank returns the whole split's numbers.
     """
+    world = world or detect()
+    prepared = start_together(
+        world,
+        lambda: _prepare(path, split, data_root, batch_size, device, overrides),
+        lambda p: p[0],
+    )
+    config, ck, path, model, loader, info, dev = prepared
+    loss = build_loss(config.loss, dev)
+    result = evaluate(model, loss, loader, info.num_classes, detailed=True, world=world)
+    state = ck.meta.get("state", {})
+    d = config.data
+    return {
+        "checkpoint": str(Path(path)),
+        "name": config.name,
+        "dataset": d.dataset,
+        "split": split,
+        "task": info.task,
+        "epoch": state.get("epoch"),
+        "step": state.get("step"),
+        "class_names": list(info.class_names) if info.class_names else None,
+        **result,
+    }
+
+
+def _prepare(path, split, data_root, batch_size, device, overrides):
     if split not in SPLITS:
         raise ConfigError(f"--split must be one of {', '.join(SPLITS)}, not '{split}'")
     ck, config, path = from_checkpoint(path, overrides)
@@ -37,17 +65,4 @@ def evaluate_checkpoint(
     if dataset is None or len(dataset) == 0:
         raise DataError(f"dataset '{d.dataset}' has no {split} split for this run (val_split 0?)")
     loader = DataLoader(dataset, batch_size or d.eval_batch_size, device=dev, dtype=config.dtype)
-    info = splits.info
-    result = evaluate(model, build_loss(config.loss, dev), loader, info.num_classes, detailed=True)
-    state = ck.meta.get("state", {})
-    return {
-        "checkpoint": str(Path(path)),
-        "name": config.name,
-        "dataset": d.dataset,
-        "split": split,
-        "task": info.task,
-        "epoch": state.get("epoch"),
-        "step": state.get("step"),
-        "class_names": list(info.class_names) if info.class_names else None,
-        **result,
-    }
+    return config, ck, path, model, loader, splits.info, dev

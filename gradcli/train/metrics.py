@@ -73,8 +73,13 @@ def _fmt(v):
     return v
 
 
-def evaluate(model, loss_fn, loader, num_classes: int | None, detailed: bool = False) -> dict:
+def evaluate(
+    model, loss_fn, loader, num_classes: int | None, detailed: bool = False, world=None
+) -> dict:
     """Mean loss and accuracy over `loader` (no graph, eval mode restored afterwards).
+
+    With a `world` of several ranks, each evaluates every K-th batch and the sums are
+    all-reduced: every rank returns the numbers one process would.
 
     With `detailed`, also top-5 accuracy, the confusion matrix and per-class precision, recall
     and F1 (classification), or MSE and MAE (regression).
@@ -84,14 +89,19 @@ def evaluate(model, loss_fn, loader, num_classes: int | None, detailed: bool = F
     total_loss, n, correct, top5 = 0.0, 0, 0, 0
     confusion = np.zeros((num_classes, num_classes), np.int64) if num_classes else None
     sq_err = abs_err = 0.0
+    rank, ranks = (world.rank, world.size) if world is not None else (0, 1)
+    values = 0  # values per sample of the model's output (regression's mean errors)
     try:
         with gradcli.no_grad():
-            for x, y in loader:
+            for i, (x, y) in enumerate(loader):
+                if i % ranks != rank:
+                    continue
                 out = model(x)
                 batch = x.shape[0]
                 total_loss += float(loss_fn(out, y).item()) * batch
                 n += batch
                 logits = to_device(out._data, CPU)
+                values = int(np.prod(logits.shape[1:]))
                 target = to_device(y._data, CPU)
                 if num_classes and target.ndim > 1:  # one-hot or probability targets
                     target = target.argmax(axis=1)
@@ -109,6 +119,15 @@ def evaluate(model, loss_fn, loader, num_classes: int | None, detailed: bool = F
                     abs_err += float(np.abs(diff).sum())
     finally:
         model.train(was_training)
+    if ranks > 1:
+        matrix = confusion.ravel().tolist() if confusion is not None else []
+        sums = [total_loss, n, correct, top5, sq_err, abs_err, values, float(n > 0)]
+        sums = world.allreduce_host(sums + matrix)
+        total_loss, n, correct, top5, sq_err, abs_err = (float(v) for v in sums[:6])
+        n, correct, top5 = int(n), int(correct), int(top5)
+        values = int(sums[6] // max(sums[7], 1))  # the same on every rank that had data
+        if confusion is not None:
+            confusion = sums[8:].astype(np.int64).reshape(confusion.shape)
     result = {"loss": total_loss / max(n, 1), "samples": n}
     if num_classes:
         result["accuracy"] = correct / max(n, 1)
@@ -118,7 +137,7 @@ def evaluate(model, loss_fn, loader, num_classes: int | None, detailed: bool = F
         result["confusion"] = confusion.tolist()
         result["per_class"] = _per_class(confusion)
     elif detailed:
-        count = max(n * int(np.prod(logits.shape[1:])), 1) if n else 1
+        count = max(n * values, 1)
         result["mse"] = sq_err / count
         result["mae"] = abs_err / count
     return result

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from gradcli.backend import cuda_available, resolve_device
 from gradcli.config.build import build_model
-from gradcli.config.load import Source, load_data
+from gradcli.config.load import Source, load_config, load_data
+from gradcli.distributed import SINGLE, World, detect, for_device, launched_size, local_rank
+from gradcli.distributed.startup import start_together
 from gradcli.errors import CheckpointError, ConfigError, GradcliError
 from gradcli.train import checkpoint as ckpt_io
 from gradcli.train.callbacks import Checkpoints, run_outputs
@@ -29,9 +31,11 @@ class Run:
     """A run ready to train: its trainer, folder, lock, and what a user should be told."""
 
     trainer: Trainer
-    folder: Path
-    lock: RunLock
+    folder: Path | None  # None on ranks other than 0, which write nothing
+    lock: RunLock | None
     notices: list[str] = field(default_factory=list)
+    created: bool = False  # the folder is new: discard() removes it
+    world: World = SINGLE
 
     def fit(self) -> dict:
         """Train to the end. Failures say what was saved; the folder is unlocked either way."""
@@ -45,7 +49,9 @@ class Run:
             raise TrainingInterrupted(e.signum, st.epoch + 1, st.step, last) from None
         except NonFiniteError as e:
             kept = saver.describe() if saver else "no checkpoints are written by this run"
-            raise NonFiniteError(f"{e}; {kept}") from None
+            error = NonFiniteError(f"{e}; {kept}")
+            error.collective = getattr(e, "collective", False)
+            raise error from None
         finally:
             self.close()
 
@@ -53,7 +59,14 @@ class Run:
         """Release the run's files, display and folder lock (`fit` does it when it ends)."""
         for cb in self.trainer.callbacks:
             cb.close()
-        self.lock.release()
+        if self.lock is not None:
+            self.lock.release()
+
+    def discard(self) -> None:
+        """Close a run that will not train; a folder it created (still empty of results) goes."""
+        self.close()
+        if self.created and self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> Run:
         return self
@@ -62,22 +75,71 @@ class Run:
         self.close()
 
 
-def start(config, *, run_dir=None, device=None, data_root=None, display=(), command=None) -> Run:
-    """A new run of a validated config, in a new folder (`run_dir`, or under runs_dir)."""
-    dev, notices = _device(device or config.device)
-    trainer = Trainer(config, dev, data_root=data_root)
-    return _assemble(trainer, _new_folder(config, run_dir), display, command, notices)
+def start(
+    config,
+    overrides=(),
+    *,
+    run_dir=None,
+    device=None,
+    data_root=None,
+    display=(),
+    command=None,
+    world=None,
+) -> Run:
+    """A new run of a config (validated, or a YAML file and its `--set` overrides), in a new
+    folder (`run_dir`, or under runs_dir).
+
+    Under an MPI launcher every rank calls it; rank 0 alone makes the folder."""
+    world = world or detect()
+
+    def build():
+        nonlocal config
+        if isinstance(config, str | Path):
+            config = load_config(config, overrides)
+        dev, notices = _device(device or config.device)
+        trainer = Trainer(config, dev, data_root=data_root, world=_world(world, config, dev))
+        if not world.is_main:
+            return Run(trainer, None, None, world=world)
+        folder = _new_folder(config, run_dir)
+        return _assemble(trainer, folder, display, command, notices, world=world)
+
+    return start_together(world, build, lambda run: run.trainer.config)
 
 
 def resume(
-    path, overrides=(), *, run_dir=None, device=None, data_root=None, display=(), command=None
+    path,
+    overrides=(),
+    *,
+    run_dir=None,
+    device=None,
+    data_root=None,
+    display=(),
+    command=None,
+    world=None,
 ) -> Run:
     """Continue a run exactly where its checkpoint stopped, in the checkpoint's run folder.
 
     A checkpoint outside a run folder (copied elsewhere, say) or older than its run's last
     (best, an epoch copy) continues in a new folder, as does any run when `run_dir` is given;
-    nothing is ever written into a folder that is not recognisably a run.
+    nothing is ever written into a folder that is not recognisably a run. The checkpoint holds
+    no trace of how many ranks wrote it: any number can continue it.
     """
+    world = world or detect()
+
+    def build():
+        if world.is_main:
+            return _resume(path, overrides, run_dir, device, data_root, display, command, world)
+        ck, config, ck_path = from_checkpoint(path, overrides)
+        ckpt_io.check_resumable(ck, ck_path)
+        dev, _ = _device(device or config.device)
+        trainer = Trainer(config, dev, data_root=data_root, world=_world(world, config, dev))
+        trainer.restore(ck, str(ck_path))
+        return Run(trainer, None, None, world=world)
+
+    return start_together(world, build, lambda run: run.trainer.config)
+
+
+def _resume(path, overrides, run_dir, device, data_root, display, command, world) -> Run:
     ck, config, ck_path = from_checkpoint(path, overrides)
     ckpt_io.check_resumable(ck, ck_path)
     home, elsewhere = _resume_home(ck_path, run_dir)
@@ -86,7 +148,7 @@ def resume(
         lock = RunLock(home).acquire()  # before anything is built: fail fast when busy
     try:
         dev, notices = _device(device or config.device)
-        trainer = Trainer(config, dev, data_root=data_root)
+        trainer = Trainer(config, dev, data_root=data_root, world=_world(world, config, dev))
         if lock is None:
             folder = _new_folder(config, run_dir)
             where = f"{ck_path} {elsewhere}: continuing" if elsewhere else f"continuing {ck_path}"
@@ -94,7 +156,7 @@ def resume(
         else:
             for folder_with_temps in (home, home / "checkpoints"):
                 ckpt_io.remove_stale_temps(folder_with_temps)
-        run = _assemble(trainer, folder or home, display, command, notices, lock)
+        run = _assemble(trainer, folder or home, display, command, notices, lock, world)
         trainer.restore(ck, str(ck_path))
     except BaseException:
         if run is not None:
@@ -158,7 +220,13 @@ def trained_model(ck, config, ck_path, overrides=()):
     return model
 
 
+def _world(world, config, device):
+    return for_device(world, config.distributed.backend, device)
+
+
 def _device(spec: str):
+    if spec == "cuda" and launched_size() > 1:  # one GPU per rank on each node
+        spec = f"cuda:{local_rank()}"
     dev, notices = resolve_device(spec), []
     if spec == "auto" and dev.type == "cpu" and not cuda_available():
         notices.append("device auto: no usable GPU, training on the CPU")
@@ -186,7 +254,7 @@ def _new_folder(config, run_dir) -> Path:
         ) from None
 
 
-def _assemble(trainer, folder, display, command, notices, lock=None) -> Run:
+def _assemble(trainer, folder, display, command, notices, lock=None, world=SINGLE) -> Run:
     created = lock is None
     try:
         if created:
@@ -194,7 +262,7 @@ def _assemble(trainer, folder, display, command, notices, lock=None) -> Run:
             lock = RunLock(folder).acquire()
         trainer.run_dir = folder
         trainer.callbacks = run_outputs(trainer.config, folder, command) + list(display)
-        return Run(trainer, folder, lock, notices)
+        return Run(trainer, folder, lock, notices, created, world)
     except BaseException:
         if created:
             shutil.rmtree(folder, ignore_errors=True)  # nothing of the user's is in it yet

@@ -13,6 +13,8 @@ from gradcli.errors import GradcliError
 class TrainingInterrupted(GradcliError):
     """Ctrl-C, SIGTERM or SIGHUP: the current step finished and a checkpoint was written."""
 
+    collective = True  # with several ranks, they all stop at the same step
+
     def __init__(self, signum: int, epoch: int, step: int, checkpoint: Path | None):
         saved = f"; checkpoint written to {checkpoint}" if checkpoint else ""
         name = signal.Signals(signum).name

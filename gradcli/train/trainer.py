@@ -20,12 +20,14 @@ import numpy as np
 import gradcli
 from gradcli.backend import is_out_of_memory
 from gradcli.config.build import build_training, run_length
+from gradcli.distributed import SINGLE
 from gradcli.errors import CheckpointError
 from gradcli.nn.utils import clip_grad_norm_, clip_grad_value_
 from gradcli.train import checkpoint as ckpt_io
 from gradcli.train.checkpoint_read import check_same_data
 from gradcli.train.checks import explain_non_finite, finite, out_of_memory
 from gradcli.train.metrics import evaluate
+from gradcli.train.parallel import STOP_SIGNALS, DataParallel
 from gradcli.train.run import versions
 from gradcli.train.state import (
     NonFiniteError,
@@ -35,19 +37,15 @@ from gradcli.train.state import (
     Window,
 )
 
-STOP_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
 
-
-class Trainer:
+class Trainer(DataParallel):
     """Build a run from a validated config and train it.
 
     >>> summary = Trainer(config, callbacks=[...]).fit()
     """
 
-    def __init__(self, config, device=None, callbacks=(), data_root=None):
-        self.config, self.device = config, device
+    def __init__(self, config, device=None, callbacks=(), data_root=None, world=SINGLE):
+        self.config, self.device, self.world = config, device, world
         self.callbacks = list(callbacks)
         self.run_dir = None  # where the callbacks write, when they write a run folder
         self.data_root = data_root
@@ -58,13 +56,15 @@ class Trainer:
         self.num_classes = self.data.info.num_classes
         self._length = run_length(config.train, len(self.train_loader))  # as the schedule's
         self.state = RunState()
-        self._stop_signal = None  # set by a signal handler: finish the step, then stop
+        self._signal = None  # the signal this process received
+        self._stop_signal = None  # the one every rank agreed on: finish the step, then stop
         self._grad_norm = None  # the last total gradient norm, when clipping by norm
         self._window = Window()
         self._epoch_clock = None  # (time, samples seen) when this epoch's steps started here
         self._started = None  # perf_counter() at which this run's clock would read 0
         # On the CPU reading a value back is free; on a GPU it waits for the queued work.
         self._on_cpu = device is None or device.type == "cpu"
+        self._sync = self._share(world) if world.size > 1 else None
 
     # ---- where training is ---------------------------------------------------------------------
 
@@ -97,6 +97,8 @@ class Trainer:
             # Non-finite values are detected and explained by the loop; numpy's warnings would
             # only add noise to the display.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                if self._sync is not None:  # every rank starts from rank 0's weights
+                    self._sync.broadcast([*self.model.parameters(), *self.model.buffers()])
                 self._fire("on_train_start")
                 while self.state.epoch < self.total_epochs and not self.state.stopped_early:
                     # After a resume at the last step of an epoch only its end is left to do.
@@ -128,17 +130,10 @@ class Trainer:
         sync_every = 1 if self._on_cpu else cfg.log_every_steps  # GPU: read back when logging
         self._tick = time.perf_counter()
         self._epoch_clock = (self._tick, st.epoch_seen)
+        step = self._step if self._sync is None else self._shared_step
         for x, y in self.train_loader:
             try:
-                out = model(x)
-                loss = self.loss_fn(out, y)
-                # checked before the step, so the weights that made it are the ones diagnosed
-                if self._on_cpu and not math.isfinite(loss.item()):
-                    self._non_finite(x, y, f"loss is {loss.item()}")
-                self.optimizer.zero_grad()
-                loss.backward()
-                self._clip_gradients(x, y)
-                self.optimizer.step()
+                loss, correct = step(x, y)
             except Exception as e:
                 if is_out_of_memory(e):
                     bs = self.config.data.batch_size
@@ -147,10 +142,7 @@ class Trainer:
             if self.schedule is not None and self.schedule.per_step:
                 self.schedule.scheduler.step()
             st.step += 1
-            correct = None
-            if self.num_classes:  # one-hot or probability targets count by their top class
-                correct = (out.argmax(1) == (y.argmax(1) if y.ndim > 1 else y)).sum()._data
-            self._window.add(loss._data, correct, x.shape[0])
+            self._window.add(loss, correct, x.shape[0])
             last = st.batch_in_epoch(batches) == batches or self.steps_done()
             if st.step % sync_every == 0 or last or self._stop_signal:
                 self._flush(x, y)
@@ -158,6 +150,25 @@ class Trainer:
             self._stop_if_requested()
             if self.steps_done():
                 return
+
+    def _step(self, x, y):
+        """One optimizer step on a batch; (loss, correct predictions) as device scalars."""
+        out = self.model(x)
+        loss = self.loss_fn(out, y)
+        # checked before the step, so the weights that made it are the ones diagnosed
+        if self._on_cpu and not math.isfinite(loss.item()):
+            self._non_finite(x, y, f"loss is {loss.item()}")
+        self.optimizer.zero_grad()
+        loss.backward()
+        self._clip_gradients(x, y)
+        self.optimizer.step()
+        return loss._data, self._correct(out, y)
+
+    def _correct(self, out, y):
+        if not self.num_classes:
+            return None
+        # one-hot or probability targets count by their top class
+        return (out.argmax(1) == (y.argmax(1) if y.ndim > 1 else y)).sum()._data
 
     def _read_window(self, x=None, y=None) -> tuple[float, int] | None:
         """Add the device-side sums to the run state; (mean loss, samples) of the window."""
@@ -206,7 +217,9 @@ class Trainer:
         val = {}
         due = (st.epoch + 1) % cfg.val_every_epochs == 0 or last_epoch
         if self.val_loader is not None and due:
-            val = evaluate(self.model, self.loss_fn, self.val_loader, self.num_classes)
+            val = evaluate(
+                self.model, self.loss_fn, self.val_loader, self.num_classes, world=self.world
+            )
             self._fire("on_validation_end", val)
         elapsed = time.perf_counter() - self._started
         row = {
@@ -229,6 +242,8 @@ class Trainer:
         st.elapsed = elapsed
         st.history.append({k: v for k, v in row.items() if k != "kind"})
         self._fire("on_epoch_end", row)
+        if self._sync is not None:
+            self._agree_at_epoch_end()
 
     def watched_metric(self, metric: str | None) -> str:
         """The metric epochs are judged by (best checkpoint, early stopping, plateau). Without
@@ -328,7 +343,9 @@ class Trainer:
     def _non_finite(self, x, y, what: str):
         st, dataset = self.state, self.config.data.dataset
         where = explain_non_finite(self.model, self.loss_fn, x, y, dataset)
-        raise NonFiniteError(f"{what} at step {st.step + 1} (epoch {st.epoch + 1}); {where}")
+        error = NonFiniteError(f"{what} at step {st.step + 1} (epoch {st.epoch + 1}); {where}")
+        error.collective = self._sync is not None  # from global values: every rank raises it
+        raise error
 
     def _clip_gradients(self, x, y) -> None:
         clip = self.config.train.grad_clip
@@ -352,9 +369,11 @@ class Trainer:
             return {}
 
         def handler(signum, frame):
-            if self._stop_signal is not None:
+            if self._signal is not None:
                 raise KeyboardInterrupt
-            self._stop_signal = signum
+            self._signal = signum
+            if self._sync is None:  # alone; with several ranks, they agree at the next step
+                self._stop_signal = signum
 
         return {signum: signal.signal(signum, handler) for signum in STOP_SIGNALS}
 
