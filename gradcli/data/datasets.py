@@ -30,19 +30,21 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
+def _is_tensor(value: Any) -> bool:
+    return type(value).__module__.startswith("gradcli.") and hasattr(value, "grad_fn")
+
+
 def _to_numpy(value: Any) -> np.ndarray:
     # Tensors (ours or anyone's) expose .numpy(); cupy arrays expose .get(). Data stays on host.
     if isinstance(value, np.ndarray):
         return value
+    if _is_tensor(value):  # a tensor that requires grad, or lives on a GPU, is data here too
+        return np.asarray(value.detach().cpu().numpy())
     if hasattr(value, "numpy"):
         return np.asarray(value.numpy())
     if hasattr(value, "get") and hasattr(value, "__cuda_array_interface__"):
         return value.get()
     return np.asarray(value)
-
-
-def _is_tensor(value: Any) -> bool:
-    return type(value).__module__.startswith("gradcli.") and hasattr(value, "grad_fn")
 
 
 class TensorDataset(Dataset):

@@ -45,6 +45,8 @@ def test_tensor_dataset_items_are_tensors_with_their_dtypes():
     assert xi.dtype == gradcli.float64 and yi.dtype == gradcli.int32 and yi.shape == ()
     assert xi.tolist() == [6.0, 7.0, 8.0] and yi.item() == 2
     assert len(ds.tensors) == 2 and ds.tensors[0].shape == (4, 3)
+    leaf = TensorDataset(gradcli.ones(2, 3, requires_grad=True))  # data, as in PyTorch
+    assert leaf[1][0].tolist() == [1.0, 1.0, 1.0]
 
 
 def test_loader_over_tensors_keeps_dtypes_and_gives_a_list_per_batch():
