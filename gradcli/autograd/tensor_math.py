@@ -19,6 +19,10 @@ class TensorMath(TensorOps):
     def _lift(self, value):
         return lift(value, self)
 
+    def _as(self, dtype):
+        """Self cast to `dtype` first (the `dtype=` of sum, mean, softmax), or self."""
+        return self if dtype is None else self.to(dtype)
+
     # ---- arithmetic operators ----------------------------------------------------------------
     def __add__(self, other):
         return ops.add(self, other)
@@ -184,12 +188,12 @@ class TensorMath(TensorOps):
         return ops.tanh(self)
 
     @numpy_names
-    def softmax(self, dim):
-        return ops.softmax(self, dim)
+    def softmax(self, dim, dtype=None):
+        return ops.softmax(self._as(dtype), dim)
 
     @numpy_names
-    def log_softmax(self, dim):
-        return ops.log_softmax(self, dim)
+    def log_softmax(self, dim, dtype=None):
+        return ops.log_softmax(self._as(dtype), dim)
 
     def clamp(self, min=None, max=None):
         return ops.clamp(self, min, max)
@@ -203,12 +207,12 @@ class TensorMath(TensorOps):
         return ops.minimum(self, other)
 
     @numpy_names
-    def sum(self, dim=None, keepdim=False):
-        return ops.sum(self, dim, keepdim)
+    def sum(self, dim=None, keepdim=False, *, dtype=None):
+        return ops.sum(self._as(dtype), dim, keepdim)
 
     @numpy_names
-    def mean(self, dim=None, keepdim=False):
-        return ops.mean(self, dim, keepdim)
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
+        return ops.mean(self._as(dtype), dim, keepdim)
 
     @numpy_names
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):

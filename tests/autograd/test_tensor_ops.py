@@ -61,3 +61,16 @@ def test_any_all_with_dims():
     assert b.all(axis=0, keepdims=True).tolist() == [[True, False]]
     with pytest.raises(IndexError, match="out of range"):
         b.any(2)
+
+
+def test_reductions_take_a_dtype():
+    i = gradcli.tensor([1, 2, 4], dtype=gradcli.int32)
+    assert i.sum().dtype == gradcli.int64 and i.sum(dtype=gradcli.float64).dtype == gradcli.float64
+    assert abs(i.mean(dtype=gradcli.float32).item() - 7 / 3) < 1e-6
+    x = gradcli.tensor([[1.0, 2.0]], requires_grad=True)
+    y = x.softmax(1, dtype=gradcli.float64)
+    assert (
+        y.dtype == gradcli.float64 and x.log_softmax(-1, gradcli.float64).dtype == gradcli.float64
+    )
+    y[0, 0].backward()
+    assert x.grad.dtype == gradcli.float32
