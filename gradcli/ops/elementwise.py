@@ -35,8 +35,8 @@ class Copysign(Function):
 
 def copysign(a, b):
     """Magnitudes of `a` with the signs of `b` (floats; integers give the default float)."""
-    a, b = promote(a, lift(b, a))
-    return Copysign.apply(to_float(a), to_float(b))
+    a = to_float(a)  # first: lifting -1 into an unsigned tensor's dtype would overflow
+    return Copysign.apply(*promote(a, to_float(lift(b, a))))
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):

@@ -6,6 +6,8 @@ import builtins
 import math
 from collections import namedtuple
 
+import numpy as np
+
 from gradcli.autograd import tensor as _tensor
 from gradcli.autograd.function import Function
 from gradcli.backend import get_array_module
@@ -29,6 +31,8 @@ class Sum(Function):
 
 
 def sum(x, dim=None, keepdim=False):
+    if x._data.dtype.kind in "biu" and x._data.dtype != np.int64:
+        x = x.to(np.int64)  # as PyTorch: integers add up in int64 (NumPy: uint8 -> uint64)
     return Sum.apply(x, axes=norm_dims("sum", dim, x._data.ndim), keepdim=keepdim)
 
 
