@@ -22,18 +22,19 @@ class Sum(Function):
     def name(self):
         return "SumBackward0" if self.axes is None else "SumBackward1"  # PyTorch's overloads
 
-    def forward(self, x, axes=None, keepdim=False):
+    def forward(self, x, axes=None, keepdim=False, dtype=None):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
-        return get_array_module(x).asarray(x.sum(axis=axes, keepdims=keepdim))
+        return get_array_module(x).asarray(x.sum(axis=axes, keepdims=keepdim, dtype=dtype))
 
     def backward(self, g):
         return expand_reduced(g, self.shape, self.axes, self.keepdim)
 
 
 def sum(x, dim=None, keepdim=False):
-    if x._data.dtype.kind in "biu" and x._data.dtype != np.int64:
-        x = x.to(np.int64)  # as PyTorch: integers add up in int64 (NumPy: uint8 -> uint64)
-    return Sum.apply(x, axes=norm_dims("sum", dim, x._data.ndim), keepdim=keepdim)
+    # as PyTorch, integers and bools add up in int64 (NumPy sums uint8 in uint64)
+    dtype = np.int64 if x._data.dtype.kind in "biu" else None
+    axes = norm_dims("sum", dim, x._data.ndim)
+    return Sum.apply(x, axes=axes, keepdim=keepdim, dtype=dtype)
 
 
 class Mean(Function):
