@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from gradcli import dtypes
+from gradcli.autograd.double_backward import saved_input, saved_output
 from gradcli.autograd.function import Function
 from gradcli.backend import get_array_module
 from gradcli.ops._aliases import numpy_names
 from gradcli.ops._util import norm_dim
+from gradcli.ops.arithmetic import where
 
 
 def _reverse_cumsum(xp, a, axis):
     return xp.flip(xp.cumsum(xp.flip(a, axis), axis=axis), axis)
+
+
+def _reverse_cumsum_tensor(t, dim):
+    """sum_{j>=i} t_j in Tensor ops (recorded): the total minus the running sum before i."""
+    return t.sum(dim, keepdim=True) - t.cumsum(dim) + t
 
 
 class Cumsum(Function):
@@ -21,6 +28,10 @@ class Cumsum(Function):
     def backward(self, g):
         # out_j = sum_{i<=j} x_i, so dx_i = sum_{j>=i} g_j
         return _reverse_cumsum(get_array_module(g), g, self.dim)
+
+    def backward_tensors(self, g):
+        """The same rule in Tensor ops, recorded, for create_graph."""
+        return _reverse_cumsum_tensor(g, self.dim)
 
 
 class Cumprod(Function):
@@ -47,6 +58,32 @@ class Cumprod(Function):
         skip_first = xp.cumprod(xp.where(first, 1, x), axis=d)
         at_first = _reverse_cumsum(xp, g * skip_first, d)
         return xp.where(before, grad, xp.where(first, at_first, 0)).astype(g.dtype, copy=False)
+
+    def backward_tensors(self, g):
+        """backward's rule in Tensor ops, recorded, for create_graph."""
+        x_arr, out_arr = self.saved_tensors
+        x, out = saved_input(self, 0, x_arr), saved_output(self, out_arr)
+        return _cumprod_grad_tensor(x, out, g, self.dim)
+
+
+def _cumprod_grad_tensor(x, out, g, d):
+    """Cumprod's gradient as a differentiable function of x. As in backward, split each slice
+    at its first zero z. After z the gradient is 0 but not constant: every product there has
+    the factor x_z, so it is x_z times the gradient of the same cumprod with x_z set to 1
+    (computed the same way: that sequence has one zero fewer)."""
+    x_arr = x._data
+    zeros_seen = get_array_module(x_arr).cumsum(x_arr == 0, axis=d)
+    before = zeros_seen == 0
+    grad = _reverse_cumsum_tensor(g * out, d) / where(before, x, 1.0)
+    if before.all():
+        return grad
+    first = (zeros_seen == 1) & (x_arr == 0)
+    x1 = where(first, 1.0, x)
+    cum1 = x1.cumprod(d)
+    at_first = _reverse_cumsum_tensor(g * cum1, d)
+    x_z = where(first, x, 0.0).sum(d, keepdim=True)  # the zero itself, tied to x_z's gradient
+    after = _cumprod_grad_tensor(x1, cum1, g, d) * x_z
+    return where(before, grad, where(first, at_first, after))
 
 
 def _cumulative(op, cls, x, dim, dtype):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradcli.autograd.double_backward import const, sum_to_tensor
 from gradcli.autograd.function import Function
 from gradcli.backend import get_array_module
 from gradcli.ops._util import lift, promote, sum_to
@@ -50,6 +51,9 @@ class RoundedDiv(Function):
         gb = xp.zeros(self.shapes[1], dtype=g.dtype) if nb else None
         return ga, gb
 
+    def backward_tensors(self, g):
+        return tuple(None if z is None else const(z) for z in self.backward(g._data))
+
 
 def rounded_div(a, b, rounding_mode):
     """`div(a, b, rounding_mode=...)` for 'trunc' and 'floor' (None is true division)."""
@@ -85,13 +89,20 @@ class _Remainder(Function):
     def backward(self, g):
         na, nb = self.needs_input_grad
         ga = sum_to(g, self.shapes[0]) if na else None
-        gb = None
-        if nb:
-            a, b = self.saved_tensors
-            xp = get_array_module(g)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                q = _trunc_div(xp, a, b) if self.mode == "trunc" else xp.floor_divide(a, b)
-            gb = sum_to(-g * q, self.shapes[1])
+        gb = sum_to(-g * self._quotient(), self.shapes[1]) if nb else None
+        return ga, gb
+
+    def _quotient(self):
+        a, b = self.saved_tensors
+        xp = get_array_module(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _trunc_div(xp, a, b) if self.mode == "trunc" else xp.floor_divide(a, b)
+
+    def backward_tensors(self, g):
+        """The same rule in Tensor ops (q is piecewise constant), recorded, for create_graph."""
+        na, nb = self.needs_input_grad
+        ga = sum_to_tensor(g, self.shapes[0]) if na else None
+        gb = sum_to_tensor(-g * const(self._quotient()), self.shapes[1]) if nb else None
         return ga, gb
 
 

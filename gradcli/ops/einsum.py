@@ -13,6 +13,7 @@ from __future__ import annotations
 import string
 
 from gradcli.autograd import tensor as _tensor
+from gradcli.autograd.double_backward import const, saved_input
 from gradcli.autograd.function import Function
 from gradcli.backend import get_array_module
 from gradcli.errors import ShapeError
@@ -116,37 +117,90 @@ class Einsum(Function):
         return [a if a.shape == f else xp.broadcast_to(a, f) for a, f in zip(arrays, full)]
 
     def backward(self, g):
-        arrays = self._broadcast(self.saved_tensors)
+        return self._grads(g, self._broadcast(self.saved_tensors), _ArrayMath(g))
+
+    def backward_tensors(self, g):
+        """The same rule on Tensors, recorded, for create_graph: the saved operands take part
+        as Tensors tied to the graph (expanded like forward's broadcasting)."""
+        m = _TensorMath(g._data)
+        full = [tuple(self.sizes[c] for c in t) for t in self.terms]
+        operands = [
+            saved_input(self, i, a) if a.shape == f else saved_input(self, i, a).expand(f)
+            for i, (a, f) in enumerate(zip(self.saved_tensors, full))
+        ]
+        return self._grads(g, operands, m)
+
+    def _grads(self, g, operands, m):
         return tuple(
-            self._grad(k, g, arrays) if need else None
+            self._grad(k, g, operands, m) if need else None
             for k, need in enumerate(self.needs_input_grad)
         )
 
-    def _grad(self, k, g, arrays):
-        xp = get_array_module(g)
+    def _grad(self, k, g, operands, m):
         term, sizes = self.terms[k], self.sizes
-        others = [(t, a) for i, (t, a) in enumerate(zip(self.terms, arrays)) if i != k]
+        others = [(t, a) for i, (t, a) in enumerate(zip(self.terms, operands)) if i != k]
         unique = "".join(dict.fromkeys(term))
         known = set(self.out).union(*[t for t, _ in others])
         kept = "".join(c for c in unique if c in known)
         spec = ",".join([self.out] + [t for t, _ in others]) + "->" + kept
-        grad = xp.einsum(spec, g, *[a for _, a in others], optimize=len(others) > 1)
+        grad = m.einsum(spec, g, *[a for _, a in others])
         # labels only this operand has were summed away in forward: broadcast back along them
         missing = [i for i, c in enumerate(unique) if c not in known]
         if missing:
-            full = tuple(sizes[c] for c in unique)
-            grad = xp.broadcast_to(xp.expand_dims(grad, tuple(missing)), full)
+            grad = m.widen(grad, missing, tuple(sizes[c] for c in unique))
         if len(unique) < len(term):
-            grad = _onto_diagonal(xp, grad, unique, term, sizes)
+            grad = _onto_diagonal(m, grad, unique, term, sizes)
         # undo the size-1 broadcasting of forward
         shape = self.shapes[k]
         axes = tuple(i for i, (c, n) in enumerate(zip(term, shape)) if n != sizes[c])
-        if axes:
-            grad = grad.sum(axis=axes, keepdims=True)
-        return xp.asarray(grad, dtype=g.dtype)
+        return m.finish(m.sum_keep(grad, axes) if axes else grad)
 
 
-def _onto_diagonal(xp, grad, unique, term, sizes):
+class _ArrayMath:
+    """The few operations the gradient needs, on raw arrays (the plain backward)."""
+
+    def __init__(self, like):
+        self.xp, self.dtype = get_array_module(like), like.dtype
+
+    def einsum(self, spec, *operands):
+        return self.xp.einsum(spec, *operands, optimize=len(operands) > 2)
+
+    def widen(self, a, axes, full):
+        return self.xp.broadcast_to(self.xp.expand_dims(a, tuple(axes)), full)
+
+    def eye(self, n):
+        return self.xp.eye(n, dtype=self.dtype)
+
+    def sum_keep(self, a, axes):
+        return a.sum(axis=axes, keepdims=True)
+
+    def finish(self, a):
+        return self.xp.asarray(a, dtype=self.dtype)
+
+
+class _TensorMath(_ArrayMath):
+    """The same operations on Tensors, recorded (create_graph)."""
+
+    def einsum(self, spec, *operands):
+        return einsum(spec, *operands)
+
+    def widen(self, t, axes, full):
+        shape = list(t.shape)
+        for a in axes:  # ascending: each insert lands where the final shape has it
+            shape.insert(a, 1)
+        return t.reshape(shape).expand(full)
+
+    def eye(self, n):
+        return const(super().eye(n))
+
+    def sum_keep(self, t, axes):
+        return t.sum(axes, keepdim=True)
+
+    def finish(self, t):
+        return t
+
+
+def _onto_diagonal(m, grad, unique, term, sizes):
     """`grad` over the distinct labels of `term`, placed on the diagonal of `term`'s shape: each
     repeat of a label gets a fresh letter tied to the first by an identity matrix."""
     used = set(term)
@@ -155,11 +209,11 @@ def _onto_diagonal(xp, grad, unique, term, sizes):
         if c in term[:i]:
             (f,) = _fresh(used, 1)
             spec.append(c + f)
-            eyes.append(xp.eye(sizes[c], dtype=grad.dtype))
+            eyes.append(m.eye(sizes[c]))
             target.append(f)
         else:
             target.append(c)
-    return xp.einsum(",".join(spec) + "->" + "".join(target), grad, *eyes)
+    return m.einsum(",".join(spec) + "->" + "".join(target), grad, *eyes)
 
 
 def einsum(equation, *operands):

@@ -32,6 +32,15 @@ class Copysign(Function):
             gb = get_array_module(g).zeros(self.shapes[1], dtype=g.dtype)
         return ga, gb
 
+    def backward_tensors(self, g):
+        """The same rule in Tensor ops (the slope is piecewise constant), for create_graph."""
+        from gradcli.autograd.double_backward import const, sum_to_tensor
+
+        na, nb = self.needs_input_grad
+        ga = sum_to_tensor(g * const(self.saved_tensors[0]), self.shapes[0]) if na else None
+        gb = const(get_array_module(g._data).zeros(self.shapes[1], g._data.dtype)) if nb else None
+        return ga, gb
+
 
 def copysign(a, b):
     """Magnitudes of `a` with the signs of `b` (floats; integers give the default float)."""

@@ -127,6 +127,16 @@ class MaskedFill(Function):
         gv = xp.asarray(xp.where(self.mask, g, zero).sum()) if nv else None
         return gx, gv
 
+    def backward_tensors(self, g):
+        """The same rule in Tensor ops, recorded, for create_graph."""
+        from gradcli.autograd.double_backward import sum_to_tensor
+        from gradcli.ops.arithmetic import where
+
+        nx, nv = self.needs_input_grad
+        gx = sum_to_tensor(where(self.mask, 0.0, g), self.x_shape) if nx else None
+        gv = where(self.mask, g, 0.0).sum() if nv else None
+        return gx, gv
+
 
 def masked_fill(x, mask, value):
     """A copy of `x` with `value` (a number or a 0-d tensor) where the bool `mask` is true."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from gradcli.autograd.double_backward import const, saved_input, saved_output
 from gradcli.autograd.function import Function
 from gradcli.backend import get_array_module
 from gradcli.errors import ShapeError
@@ -67,6 +68,32 @@ class VectorNorm(Function):
         a = xp.where(x == 0, 1, xp.abs(x))
         scale = xp.where(zero, 0, g / xp.where(zero, 1, out) ** (p - 1))
         return xp.where(x == 0, 0, scale * xp.sign(x) * a ** (p - 1)).astype(g.dtype, copy=False)
+
+    def backward_tensors(self, g):
+        """backward's rule in Tensor ops (recorded, for create_graph): x and the norm take part
+        as Tensors tied to the graph; signs, masks and tie counts are constants."""
+        from gradcli.ops.arithmetic import where
+
+        if self.ord == 0:
+            return None
+        x_arr, out_arr = self.saved_tensors
+        xp = get_array_module(x_arr)
+        x = saved_input(self, 0, x_arr)
+        out = saved_output(self, out_arr).reshape(self.keep_shape)
+        g = g.reshape(self.keep_shape)
+        p, sign = self.ord, const(xp.sign(x_arr))
+        if p == 1:
+            return g * sign
+        zero = out_arr.reshape(self.keep_shape) == 0
+        if p in (math.inf, -math.inf):
+            hit = xp.abs(x_arr) == out_arr.reshape(self.keep_shape)
+            share = xp.sign(x_arr) * hit / hit.sum(axis=self.axes, keepdims=True)
+            return g * const(share.astype(x_arr.dtype, copy=False))
+        scale = where(zero, 0.0, g / where(zero, 1.0, out) ** (p - 1))
+        if p == 2:
+            return scale * x
+        at_zero = x_arr == 0
+        return where(at_zero, 0.0, scale * sign * where(at_zero, 1.0, x.abs()) ** (p - 1))
 
 
 class SvdNorm(Function):

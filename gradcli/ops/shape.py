@@ -250,11 +250,19 @@ class Repeat(Function):
 
     def backward(self, g):
         # view each dim of size r * n as (r, n) and add up the r copies
-        lead = len(self.repeats) - len(self.shape)
-        inner = (1,) * lead + tuple(self.shape)
-        split = [s for r, n in zip(self.repeats, inner) for s in (r, n)]
+        split = self._split()
         g = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
         return g.reshape(self.shape)
+
+    def _split(self):
+        lead = len(self.repeats) - len(self.shape)
+        inner = (1,) * lead + tuple(self.shape)
+        return [s for r, n in zip(self.repeats, inner) for s in (r, n)]
+
+    def backward_tensors(self, g):
+        """The same sum over the copies in Tensor ops, recorded, for create_graph."""
+        split = self._split()
+        return g.reshape(split).sum(tuple(range(0, len(split), 2))).reshape(self.shape)
 
 
 def repeat(x, *sizes):

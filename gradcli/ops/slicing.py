@@ -89,6 +89,9 @@ class Triangle(Function):
         xp = get_array_module(g)
         return (xp.tril if self.lower else xp.triu)(g, self.diagonal)
 
+    def backward_tensors(self, g):
+        return Triangle.apply(g, diagonal=self.diagonal, lower=self.lower)  # linear: itself
+
 
 def _triangle(op, x, diagonal, lower):
     if x._data.ndim < 2:

@@ -44,11 +44,32 @@ class TakeAlong(Function):
         return get_array_module(x).take_along_axis(x, indices, axis=dim)
 
     def backward(self, g):
-        (indices,) = self.saved_tensors
-        xp = get_array_module(g)
-        gx = xp.zeros(self.shape, dtype=g.dtype)
-        xp.put_along_axis(gx, indices, g, self.dim)  # indices are distinct within a slice
-        return gx
+        return _put_along(g, self.saved_tensors[0], self.dim, self.shape)
+
+    def backward_tensors(self, g):
+        """The scatter as a recorded op, for create_graph."""
+        return PutAlong.apply(g, indices=self.saved_tensors[0], dim=self.dim, shape=self.shape)
+
+
+def _put_along(g, indices, dim, shape):
+    xp = get_array_module(g)
+    out = xp.zeros(shape, dtype=g.dtype)
+    xp.put_along_axis(out, indices, g, dim)  # indices are distinct within a slice
+    return out
+
+
+class PutAlong(Function):
+    """TakeAlong's backward (a scatter into zeros) as an op; its own backward is the gather."""
+
+    def forward(self, g, indices, dim, shape):
+        self.indices, self.dim = indices, dim
+        return _put_along(g, indices, dim, shape)
+
+    def backward(self, gg):
+        return get_array_module(gg).take_along_axis(gg, self.indices, axis=self.dim)
+
+    def backward_tensors(self, gg):
+        return TakeAlong.apply(gg, indices=self.indices, dim=self.dim, node_name="GatherBackward0")
 
 
 def _sorted(op, x, dim, descending, k=None):
