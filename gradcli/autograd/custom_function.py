@@ -109,6 +109,12 @@ class BackwardCFunction(_function.Function):
     def mark_non_differentiable(self, *tensors):
         self._non_diff = self._non_diff + tuple(id(t) for t in tensors)
 
+    def mark_dirty(self, *tensors):
+        raise AutogradError(
+            "gradcli does not support ctx.mark_dirty (custom Functions that modify their "
+            "inputs in place) yet; return a new tensor from forward instead"
+        )
+
     def set_materialize_grads(self, value: bool):
         """With False, backward gets None (not zeros) for outputs that received no gradient."""
         self._materialize = bool(value)
@@ -226,6 +232,9 @@ def _fit(node, i, r, meta, tensors):
     if r._data.dtype != dtype:
         r = r.to(dtype)
     return r if tensors else r._data
+
+
+FunctionCtx = BackwardCFunction  # PyTorch's name for the type of ctx
 
 
 def once_differentiable(backward):

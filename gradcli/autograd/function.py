@@ -157,3 +157,13 @@ class RemovableHandle:
 
 def _describe(inputs) -> str:
     return ", ".join(f"{t._data.dtype}{tuple(t._data.shape)}" for t in inputs)
+
+
+def __getattr__(name):
+    # PyTorch's `torch.autograd.function` module also holds the user-facing helpers; here they
+    # live in custom_function.py (this module's `Function` is the internal op base)
+    if name in ("once_differentiable", "FunctionCtx"):
+        from gradcli.autograd import custom_function
+
+        return getattr(custom_function, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -322,3 +322,32 @@ def test_graph_frees_itself_without_the_cycle_collector():
         assert node() is None and shared() is None
     finally:
         gc.enable()
+
+
+def test_once_differentiable_and_mark_dirty():
+    from gradcli.autograd.function import FunctionCtx, once_differentiable
+
+    class Twice(Function):
+        @staticmethod
+        def forward(ctx, x):
+            assert isinstance(ctx, FunctionCtx)
+            return x * 2
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx, g):
+            assert not gradcli.is_grad_enabled()
+            return g * 2
+
+    x = gradcli.ones(2, requires_grad=True)
+    Twice.apply(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+
+    class InPlace(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+            return x
+
+    with pytest.raises(AutogradError, match="does not support ctx.mark_dirty"):
+        InPlace.apply(x)
