@@ -8,8 +8,9 @@ carries the saved array and the node's edge to that input (`saved_input`), a sav
 Tensor whose grad_fn is the node itself (`saved_output`): the second pass then flows into the
 original graph exactly where the first one came from.
 
-Rules by op family live in `double_backward_ops.py` (elementwise, activations) and
-`double_backward_shape.py` (shape, reductions, indexing, products, losses).
+Rules by op family live in `double_backward_ops.py` (elementwise, activations),
+`double_backward_shape.py` (shape, reductions, indexing, products, losses) and
+`double_backward_norm.py` (layer, group and batch norm).
 """
 
 from __future__ import annotations
@@ -105,4 +106,8 @@ def expand_reduced_tensor(g, shape, axes, keepdim):
 
 def _load_rules():
     # the rule modules import the ops, which import this package: loaded on first use
-    from gradcli.autograd import double_backward_ops, double_backward_shape  # noqa: F401
+    from gradcli.autograd import (  # noqa: F401
+        double_backward_norm,
+        double_backward_ops,
+        double_backward_shape,
+    )

@@ -129,6 +129,31 @@ CASES = {
         ),
         (t64(3, 3),),
     ),
+    "layer_norm_group_norm": (
+        lambda x, w, b: (
+            (F.layer_norm(x, (4,), w, b) ** 3).sum()
+            + (F.layer_norm(x * x, (3, 4)) * x).sum()
+            + (F.group_norm(x, 3, w[:3], b[:3]) ** 2 * x).sum()
+        ),
+        (t64(2, 3, 4), t64(4), t64(4)),
+    ),
+    "batch_norm_train_and_eval": (
+        lambda x, w, b: (
+            (F.batch_norm(x, None, None, w, b, training=True) ** 3).sum()
+            + (F.batch_norm(x * x, None, None, training=True) * x).sum()
+            + (
+                F.batch_norm(
+                    x,
+                    gradcli.zeros(3, dtype=gradcli.float64),
+                    gradcli.ones(3, dtype=gradcli.float64) * 2,
+                    w,
+                    b,
+                )
+                ** 3
+            ).sum()
+        ),
+        (t64(4, 3, 2), t64(3), t64(3)),
+    ),
     "cat_stack_clone": (
         lambda a: (
             (gradcli.cat([a, a * a], 1) ** 2).sum()
