@@ -34,6 +34,12 @@ NOT_OURS = {
 }
 
 
+# torch's submodules that gradcli answers for. gradcli's other packages (data, distributed,
+# train, ...) are its own APIs under a torch-like name: aliasing them would mislead a script.
+TORCH_MODULES = {"nn", "optim", "utils", "autograd", "backends", "cuda", "accelerator", "linalg",
+                 "serialization"}  # fmt: skip
+
+
 class ScriptError(GradcliError):
     """The script stopped on an error; the message is one line with the script's line."""
 
@@ -70,6 +76,8 @@ class TorchFinder(importlib.abc.MetaPathFinder):
             raise Unsupported(fullname, f"{top} is not part of gradcli: {NOT_OURS[top]}")
         if top != "torch":
             return None
+        if fullname != "torch" and fullname.split(".")[1] not in TORCH_MODULES:
+            raise Unsupported(fullname)
         ours = "gradcli" + fullname[len("torch") :]
         try:
             module = importlib.import_module(ours)
