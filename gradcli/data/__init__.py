@@ -1,9 +1,10 @@
 """Data layer: datasets, transforms, the DataLoader and dataset downloads.
 
-Everything here works on numpy arrays; only `DataLoader.__iter__` turns batches into
-`gradcli` Tensors. Of gradcli itself, data imports only the leaf modules `errors`, `registry`
-and `backend` (which import nothing else of gradcli); the engine is imported lazily, where
-a batch becomes Tensors, so the engine never depends on data.
+Everything here works on numpy arrays; Tensors appear only at the edges (a batch from
+`DataLoader.__iter__`, an item of `TensorDataset`, `default_collate`). Of gradcli itself, data
+imports only the leaf modules `errors`, `registry` and `backend` (which import nothing else of
+gradcli); the engine is imported lazily at those edges, so the engine never depends on data.
+This package is also `gradcli.utils.data`, PyTorch's `torch.utils.data`.
 
 >>> from gradcli.data import load_dataset, TensorDataset, DataLoader, build_transforms
 >>> x, y, info = load_dataset("mnist", split="train")
