@@ -32,7 +32,7 @@ MODES = (
 )
 
 
-def worker(config: str, steps: int, threads: int) -> None:
+def worker(config: str, steps: int, threads: int, sets: list[str]) -> None:
     """One rank's measurement; rank 0 prints it as JSON."""
     from threadpoolctl import threadpool_limits
 
@@ -44,7 +44,7 @@ def worker(config: str, steps: int, threads: int) -> None:
     world = detect()
     with tempfile.TemporaryDirectory() as tmp:
         overrides, _ = data_overrides(Path(tmp))
-        trainer = Trainer(load_config(config, overrides), world=world)
+        trainer = Trainer(load_config(config, [*overrides, *sets]), world=world)
     if world.size == 1:
         threadpool_limits(threads)
     reduce_s = [0.0]
@@ -92,9 +92,9 @@ def _timed(fn, total: list):
     return call
 
 
-def measure(config: Path, ranks: int, threads: int, steps: int) -> dict:
+def measure(config: Path, ranks: int, threads: int, steps: int, sets: list[str]) -> dict:
     args = ["-m", "benchmarks.scaling", "--worker", str(config), "--steps", str(steps),
-            "--threads", str(threads)]  # fmt: skip
+            "--threads", str(threads), *[f"--set={s}" for s in sets]]  # fmt: skip
     command = [sys.executable, *args]
     if ranks > 1:
         mpiexec = Path(sys.executable).parent / "mpiexec"
@@ -108,16 +108,19 @@ def main(argv=None) -> None:
     p.add_argument("--steps", type=int, default=60, help="timed steps per measurement")
     p.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
     p.add_argument("--only", default="lenet,mlp", help="comma-separated: lenet,mlp")
+    p.add_argument(
+        "--set", action="append", default=[], help="config override, e.g. data.batch_size=256"
+    )
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        return worker(args.worker, args.steps, args.threads)
+        return worker(args.worker, args.steps, args.threads, args.set)
     for name in args.only.split(","):
         runs: dict[str, list[dict]] = {label: [] for label, _, _ in MODES}
         for _ in range(args.rounds):
             for label, ranks, threads in MODES:
-                runs[label].append(measure(CONFIGS[name], ranks, threads, args.steps))
+                runs[label].append(measure(CONFIGS[name], ranks, threads, args.steps, args.set))
         base = statistics.median(r["samples_per_s"] for r in runs[MODES[0][0]])
         print(f"\n{name} ({runs[MODES[0][0]][0]['params']:,} parameters), median of "
               f"{args.rounds} rounds of {args.steps} steps:")  # fmt: skip
