@@ -24,6 +24,20 @@ class Bucket:
             self.offsets.append((total, p._data.size))
             total += p._data.size
         self.buffer = xp.zeros(total, dtype=first.dtype)
+        self.views = [self.buffer[a : a + n].reshape(p._data.shape) for p, (a, n) in
+                      zip(params, self.offsets)]  # fmt: skip
+
+    def zero(self) -> None:
+        self.buffer.fill(0)
+        for p, view in zip(self.params, self.views):
+            if p.grad is None or p.grad._data is not view:
+                p.grad = Tensor._make(view)
+
+    def in_place(self) -> bool:
+        """Whether backward accumulated into the buffer (no hook or user replaced a grad)."""
+        return all(
+            p.grad is not None and p.grad._data is v for p, v in zip(self.params, self.views)
+        )
 
     def pack(self) -> None:
         buf = self.buffer
@@ -47,7 +61,7 @@ class GradientSync:
     """`reduce()` after backward: every rank ends with the same, global gradients.
 
     >>> sync = GradientSync(world, model.parameters(), bucket_mb=4)
-    >>> (loss * len(x) / global_batch).backward(); sync.reduce(); optimizer.step()
+    >>> sync.zero(); (loss * len(x) / global_batch).backward(); sync.reduce(); optimizer.step()
     """
 
     def __init__(self, world, params, bucket_mb: float = 4.0):
@@ -68,8 +82,17 @@ class GradientSync:
         if group:
             self.buckets.append(Bucket(group))
 
+    def zero(self) -> None:
+        """Before backward: every gradient becomes a zeroed view of its bucket, so backward
+        accumulates straight into the buffers that are all-reduced (no copies, no zero_grad)."""
+        for bucket in self.buckets:
+            bucket.zero()
+
     def reduce(self) -> None:
         for bucket in self.buckets:
+            if bucket.in_place():
+                self.world.allreduce_(bucket.buffer)
+                continue
             bucket.pack()
             self.world.allreduce_(bucket.buffer)
             bucket.unpack()

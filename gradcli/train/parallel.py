@@ -49,7 +49,7 @@ class DataParallel:
         total = x.shape[0]
         rows = self.world.shard(total)
         x, y = x[rows], y[rows]
-        self.optimizer.zero_grad()
+        self._sync.zero()
         # mean losses: weighting rank k's by its share n_k / N sums to the global batch's mean
         mean = getattr(self.loss_fn, "reduction", "mean") == "mean"
         weight = x.shape[0] / total if mean else 1.0
