@@ -175,7 +175,9 @@ def test_a_rank_that_raises_ends_the_job_with_its_name(tmp_path):
     assert ckpt_io.load(folder / "checkpoints/last.safetensors").meta["state"]["step"] in (3, 4)
 
 
-def test_a_rank_killed_mid_run_stops_the_job_and_is_named(tmp_path):
+def procs_job(tmp_path):
+    """`gradcli train --procs 2` of a long run, once its first checkpoint is written; (the job,
+    that checkpoint)."""
     folder = tmp_path / "run"
     cfg = write_config(tmp_path)
     command = [sys.executable, "-m", "gradcli", "train", str(cfg), "--procs", "2",
@@ -185,6 +187,11 @@ def test_a_rank_killed_mid_run_stops_the_job_and_is_named(tmp_path):
     deadline = time.monotonic() + 90
     while not last.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
+    return job, last
+
+
+def test_a_rank_killed_mid_run_stops_the_job_and_is_named(tmp_path):
+    job, last = procs_job(tmp_path)
     victim = _rank_pid(1)
     os.kill(victim, signal.SIGKILL)
     killed = time.monotonic()
@@ -197,15 +204,7 @@ def test_a_rank_killed_mid_run_stops_the_job_and_is_named(tmp_path):
 
 
 def test_sigterm_on_one_rank_stops_all_with_one_checkpoint(tmp_path):
-    folder = tmp_path / "run"
-    cfg = write_config(tmp_path)
-    command = [sys.executable, "-m", "gradcli", "train", str(cfg), "--procs", "2",
-               "--run-dir", str(folder), "--set", "train.epochs=20"]  # fmt: skip
-    job = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    last = folder / "checkpoints/last.safetensors"
-    deadline = time.monotonic() + 90
-    while not last.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    job, last = procs_job(tmp_path)
     os.kill(_rank_pid(1), signal.SIGTERM)
     out, err = job.communicate(timeout=60)
     assert job.returncode == 143, out + err
