@@ -65,7 +65,7 @@ def summary_table(s: Summary) -> Group:
         ("Total params", f"{t.params:,}", ""),
         ("Trainable params", f"{t.trainable_params:,}", ""),
         ("Non-trainable params", f"{t.non_trainable_params:,}", ""),
-        ("Mult-adds per sample", human_count(t.macs_per_sample), "conv and linear weights"),
+        ("Mult-adds per sample", human_count(t.macs_per_sample), "weight products"),
         (f"Mult-adds per batch of {s.batch_size}", human_count(t.macs_per_batch), ""),
         ("Input", human_bytes(t.input_bytes), shape_text(s.input_shape)),
         ("Parameters", human_bytes(t.param_bytes), ""),

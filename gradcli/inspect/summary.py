@@ -28,7 +28,7 @@ class LayerRow:
     output_shape: tuple[int, ...]  # with the batch dimension
     params: int
     trainable_params: int
-    macs: int  # multiply-adds for one sample (conv and linear weights only)
+    macs: int  # multiply-adds for one sample (conv, linear and recurrent weights)
     inputs: str = ""  # what it takes besides the previous output: `prev + skip (#2)`
     activations: int = 0  # elements per sample of its output and, in a block, of every inner one
 
@@ -119,17 +119,21 @@ def summarize(config: S.Config, batch_size: int | None = None) -> Summary:
     )
 
 
-def macs(module: nn.Module, out_shape: tuple) -> int:
-    """Multiply-adds of one sample through `module` (`out_shape` without the batch dimension).
+def macs(module: nn.Module, out_shape: tuple, in_shape: tuple = ()) -> int:
+    """Multiply-adds of one sample through `module` (shapes without the batch dimension).
 
-    Only the weight products of convolutions and linear layers count: pooling, activations,
-    normalisation and bias additions are a few operations per element, negligible beside them.
+    Only the weight products of convolutions, linear and recurrent layers count: pooling,
+    activations, normalisation, gates and bias additions are a few operations per element,
+    negligible beside them.
     """
-    if isinstance(module, nn.Conv2d):
-        kh, kw = module.kernel_size  # nn.Conv2d keeps it as a pair
-        return math.prod(out_shape) * (module.in_channels // module.groups) * kh * kw
+    if isinstance(module, nn.Conv2d | nn.Conv1d):  # kernel_size is a pair / a 1-tuple
+        per_output = (module.in_channels // module.groups) * math.prod(module.kernel_size)
+        return math.prod(out_shape) * per_output
     if isinstance(module, nn.Linear):
         return module.out_features * module.in_features
+    if isinstance(module, nn.RNNBase) and in_shape:  # every weight once per step
+        weights = [p for name, p in module.named_parameters() if name.startswith("weight_")]
+        return in_shape[0] * sum(w.numel() for w in weights)
     return 0
 
 
@@ -138,11 +142,11 @@ def inner(module: nn.Module, in_shape: tuple, out_shape: tuple) -> tuple[int, in
     inside it when it is a block, a residual or branches: a 2-sample dummy batch of `in_shape`
     gives each inner layer its output shape."""
     if not list(module.children()):
-        return macs(module, out_shape), math.prod(out_shape)
+        return macs(module, out_shape, in_shape), math.prod(out_shape)
     totals = [0, 0]
 
     def count(layer, args, out):
-        totals[0] += macs(layer, tuple(out.shape[1:]))
+        totals[0] += macs(layer, tuple(out.shape[1:]), tuple(args[0].shape[1:]))
         totals[1] += math.prod(out.shape[1:])
 
     # an identity (a shortcut) hands on its input: no new memory

@@ -89,3 +89,14 @@ def _prod(shape):
     for d in shape:
         n *= d
     return n
+
+
+def test_recurrent_and_conv1d_layers_count_their_weight_products():
+    import gradcli.nn as nn
+
+    lstm = nn.LSTM(28, 64, num_layers=2, bidirectional=True, batch_first=True)
+    # per step: every weight matrix once; 28 steps
+    per_step = sum(p.numel() for n, p in lstm.named_parameters() if n.startswith("weight_"))
+    assert macs(lstm, (28, 128), (28, 28)) == 28 * per_step
+    conv = nn.Conv1d(4, 8, 3, groups=2)
+    assert macs(conv, (8, 10), (4, 12)) == 8 * 10 * 2 * 3
