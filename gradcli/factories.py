@@ -136,24 +136,59 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) ->
     start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
     if npdt.kind == "b":
         raise TypeError("linspace: a bool dtype is not supported; use an integer or float dtype")
-    if npdt.kind in "iu":
-        array = _int_linspace(start, end, int(steps), npdt)
-    else:
-        array = np.linspace(start, end, steps, dtype=npdt)
-    return _finish(array, None, device, requires_grad)
+    return _finish(_linspace(start, end, int(steps), npdt), None, device, requires_grad)
 
 
-def _int_linspace(start, end, steps, npdt) -> np.ndarray:
-    """PyTorch's integer linspace: the ends are cast to the dtype first (2.7 -> 2, -1 -> 255 for
-    uint8), the points computed in float64 from the nearer end, then truncated toward zero
-    (numpy rounds the ends differently and fills from the start only)."""
-    lo, hi = (float(np.asarray(v).astype(npdt)) for v in (start, end))
+def _linspace(start, end, steps, npdt) -> np.ndarray:
+    """PyTorch's CPU linspace, bit for bit: the ends are cast to the dtype first (2.7 -> 2 and
+    -1 -> 255 for uint8), the step is computed in the dtype (float64 for integers), and each
+    point is one fused multiply-add from the nearer end, `fma(step, i, start)` for the first
+    half and `fma(-step, steps - 1 - i, end)` for the second; integers then truncate toward
+    zero. numpy's linspace rounds differently (last bits of floats, +-1 for integers)."""
+    lo, hi = (np.asarray(v).astype(npdt) for v in (start, end))
     if steps <= 1:
-        return np.full(steps, lo).astype(npdt)
-    step = (hi - lo) / (steps - 1)
-    i = np.arange(steps)
-    values = np.where(i < steps // 2, lo + step * i, hi - step * (steps - 1 - i))
+        return np.full(steps, lo, npdt)
+    if npdt == np.float16:
+        return _half_linspace(lo, hi, steps)
+    wide = np.float64 if npdt.kind in "iu" or npdt == np.float64 else np.float32
+    lo, hi = lo.astype(wide), hi.astype(wide)
+    step = ((hi - lo) / wide(steps - 1)).astype(np.float64)
+    i = np.arange(steps, dtype=np.float64)
+    first = i < steps // 2
+    n = np.where(first, i, steps - 1 - i)
+    values = _fma(np.where(first, step, -step), n, np.where(first, lo, hi).astype(np.float64))
     return values.astype(npdt)
+
+
+def _half_linspace(lo, hi, steps) -> np.ndarray:
+    """float16 has no fused multiply-add in PyTorch's kernel: every product and sum is rounded
+    to half on its own (and the step is the half difference over steps - 1, rounded)."""
+    f32 = np.float32
+    step = ((hi - lo).astype(f32) / f32(steps - 1)).astype(np.float16)
+    i = np.arange(steps)
+    first = i < steps // 2
+    k = np.where(first, i, steps - 1 - i).astype(f32)
+    product = (np.where(first, step, -step).astype(f32) * k).astype(np.float16)
+    return (np.where(first, lo, hi).astype(f32) + product.astype(f32)).astype(np.float16)
+
+
+def _fma(a, b, c) -> np.ndarray:
+    """a * b + c rounded once (numpy has no fma): the product's exact error by Dekker's split,
+    the sum's by Knuth's two-sum. For float32 inputs the product is exact already."""
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    s = p + c
+    v = s - p
+    t = (p - (s - v)) + (c - v)
+    return s + (t + e)
+
+
+def _split(x):
+    scaled = 134217729.0 * x  # 2**27 + 1: splits a float64 into two 26-bit halves
+    hi = scaled - (scaled - x)
+    return hi, x - hi
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:

@@ -1,6 +1,8 @@
 """Numbers gradcli got wrong: integer linspace (PyTorch truncates toward zero) and regression
 losses with an integer target (PyTorch promotes it). Values recorded from PyTorch 2.14.1."""
 
+import math
+
 import numpy as np
 import pytest
 from gradcheck import gradcheck
@@ -32,6 +34,30 @@ FIVE_TO_MINUS_FIVE = [5, 4, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, -1, -1, -2, -2, -3, -3
 def test_integer_linspace_matches_torch(start, end, steps, dtype, want):
     got = torch.linspace(start, end, steps, dtype=dtype)
     assert got.dtype == dtype and got.tolist() == want
+
+
+def test_float_linspace_is_torchs_bit_for_bit():
+    # numpy's linspace differs from PyTorch's in the last bit of 604 of these 2000 points (the
+    # x of "Learning PyTorch with Examples"); PyTorch 2.14.1 printed these
+    x = torch.linspace(-math.pi, math.pi, 2000).numpy()
+    picked = {1: -3.1384496688842773, 3: -3.1321632862091064, 6: -3.1227338314056396}
+    assert {i: float(x[i]) for i in picked} == picked
+    assert float(x.sum(dtype=np.float64)) == 0.0  # symmetric, as PyTorch's
+    assert torch.linspace(5, -5, 20).tolist() == [
+        5.0, 4.473684310913086, 3.9473683834075928, 3.4210524559020996, 2.8947367668151855,
+        2.3684210777282715, 1.8421051502227783, 1.3157893419265747, 0.7894735336303711,
+        0.2631577253341675, -0.2631577253341675, -0.7894735336303711, -1.3157893419265747,
+        -1.8421051502227783, -2.3684210777282715, -2.8947367668151855, -3.4210524559020996,
+        -3.9473683834075928, -4.473684310913086, -5.0,
+    ]  # fmt: skip
+    assert torch.linspace(-7, 13, 7, dtype=torch.float64).tolist() == [
+        -7.0, -3.6666666666666665, -0.33333333333333304, 2.9999999999999996, 6.333333333333333,
+        9.666666666666666, 13.0,
+    ]  # fmt: skip
+    assert torch.linspace(-7, 13, 7, dtype=torch.int32).tolist() == [-7, -3, 0, 2, 6, 9, 13]
+    assert torch.linspace(-7.9, 13.2, 7, dtype=torch.float16).tolist() == [
+        -7.8984375, -4.3828125, -0.8671875, 2.65625, 6.171875, 9.6875, 13.203125,
+    ]  # fmt: skip
 
 
 def test_linspace_floats_and_tensor_ends():
