@@ -80,6 +80,8 @@ from gradcli.factories import (
 from gradcli.functions import (
     abs,
     add,
+    all,
+    any,
     argmax,
     argmin,
     cat,
@@ -90,9 +92,18 @@ from gradcli.functions import (
     cos,
     div,
     divide,
+    eq,
     exp,
+    ge,
+    greater,
+    greater_equal,
+    gt,
+    le,
+    less,
+    less_equal,
     log,
     log_softmax,
+    lt,
     matmul,
     max,
     maximum,
@@ -102,6 +113,11 @@ from gradcli.functions import (
     mm,
     mul,
     multiply,
+    ne,
+    neg,
+    negative,
+    not_equal,
+    pow,
     sigmoid,
     sin,
     softmax,
@@ -111,6 +127,7 @@ from gradcli.functions import (
     sub,
     subtract,
     sum,
+    t,
     tanh,
     true_divide,
     var,
@@ -160,12 +177,12 @@ def is_tensor(obj) -> _builtins.bool:
     return isinstance(obj, Tensor)
 
 
-def is_floating_point(t: Tensor) -> _builtins.bool:
-    return t.is_floating_point()
+def is_floating_point(input: Tensor) -> _builtins.bool:
+    return input.is_floating_point()
 
 
-def numel(t: Tensor) -> _builtins.int:
-    return t.numel()
+def numel(input: Tensor) -> _builtins.int:
+    return input.numel()
 
 
 def allclose(a: Tensor, b: Tensor, rtol=1e-05, atol=1e-08, equal_nan=False) -> _builtins.bool:

@@ -112,6 +112,46 @@ abs, exp, log, sqrt, sin, cos, tanh, sigmoid = map(
 )
 
 
+def _compare(name):
+    def fn(input, other, *, out=None):
+        input, other = _operands(input, other)
+        return _into(out, getattr(input, name)(other), name)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"{name}(input, other, *, out=None): elementwise comparison, a bool tensor."
+    return fn
+
+
+eq, ne, lt, le, gt, ge = map(_compare, ("eq", "ne", "lt", "le", "gt", "ge"))
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def neg(input, *, out=None):
+    return _into(out, ops.neg(input), "neg")
+
+
+negative = neg
+
+
+def pow(input, exponent, *, out=None):
+    input, exponent = _operands(input, exponent)
+    return _into(out, ops.pow(input, exponent), "pow")
+
+
+@numpy_names
+def any(input, dim=None, keepdim=False):
+    return input.any() if dim is None else input.any(dim, keepdim)
+
+
+@numpy_names
+def all(input, dim=None, keepdim=False):
+    return input.all() if dim is None else input.all(dim, keepdim)
+
+
+def t(input):
+    return input.t()
+
+
 def maximum(input, other, *, out=None):
     return _into(out, ops.maximum(input, other), "maximum")
 

@@ -64,7 +64,8 @@ class TensorOps:
         return ops.repeat(self, *sizes)
 
     def contiguous(self):
-        return self
+        # a copy (with its gradient) only when the memory is not laid out in order, as PyTorch
+        return self if self._data.flags.c_contiguous else ops.clone(self)
 
     def clone(self):
         return ops.clone(self)
