@@ -51,9 +51,6 @@ class MPIWorld(World):
     def allgather(self, obj) -> list:
         return self.comm.allgather(obj)
 
-    def abort(self, code: int) -> None:
-        self.comm.Abort(code)
-
 
 def _share_cores(ranks_here: int) -> None:
     """Give each rank on a node its share of the cores this job may use, so K ranks of

@@ -11,17 +11,12 @@ import os
 
 import numpy as np
 
-# (world size, rank, local size, local rank) as each launcher names them
+# (world size, rank, rank on this node) as each launcher names them
 _LAUNCHERS = (
-    ("PMI_SIZE", "PMI_RANK", "MPI_LOCALNRANKS", "MPI_LOCALRANKID"),  # MPICH (hydra), Intel MPI
-    (
-        "OMPI_COMM_WORLD_SIZE",
-        "OMPI_COMM_WORLD_RANK",
-        "OMPI_COMM_WORLD_LOCAL_SIZE",
-        "OMPI_COMM_WORLD_LOCAL_RANK",
-    ),  # Open MPI
-    ("PMIX_SIZE", "PMIX_RANK", "PMIX_LOCAL_SIZE", "PMIX_LOCAL_RANK"),
-    ("SLURM_STEP_NUM_TASKS", "SLURM_PROCID", "SLURM_STEP_TASKS_PER_NODE", "SLURM_LOCALID"),
+    ("PMI_SIZE", "PMI_RANK", "MPI_LOCALRANKID"),  # MPICH (hydra), Intel MPI
+    ("OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_LOCAL_RANK"),  # Open MPI
+    ("PMIX_SIZE", "PMIX_RANK", "PMIX_LOCAL_RANK"),
+    ("SLURM_STEP_NUM_TASKS", "SLURM_PROCID", "SLURM_LOCALID"),
 )
 
 
@@ -56,17 +51,13 @@ class World:
         """Every rank's small picklable `obj`, in rank order (our own values only)."""
         return [obj]
 
-    def abort(self, code: int) -> None:
-        """End every process of the job now (a failure on one rank must not hang the rest)."""
-        raise SystemExit(code)
-
 
 SINGLE = World()
 
 
 def launched_size() -> int:
     """How many processes the launcher started (1 when not under one)."""
-    for size, *_ in _LAUNCHERS:
+    for size, _, _ in _LAUNCHERS:
         value = os.environ.get(size)
         if value and value.isdigit():
             return int(value)
@@ -100,7 +91,7 @@ def job_rank() -> int | None:
     environment: no MPI is imported to answer)."""
     if launched_size() <= 1:
         return None
-    for _, rank, _, _ in _LAUNCHERS:
+    for _, rank, _ in _LAUNCHERS:
         value = os.environ.get(rank)
         if value and value.isdigit():
             return int(value)
@@ -120,7 +111,7 @@ def abort_job(code: int) -> None:
 def local_rank() -> int:
     """This process's index among the ranks on its node (0 without a launcher): the GPU
     `device: cuda` uses is cuda:<local_rank>, so each rank on a node has its own."""
-    for _, _, _, local in _LAUNCHERS:
+    for _, _, local in _LAUNCHERS:
         value = os.environ.get(local)
         if value and value.isdigit():
             return int(value)
