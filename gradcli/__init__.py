@@ -162,6 +162,47 @@ from gradcli.ops import (
     unsqueeze,
     where,
 )
+from gradcli.ops.composite import (
+    amax,
+    amin,
+    bmm,
+    broadcast_tensors,
+    clamp_max,
+    clamp_min,
+    dot,
+    flip,
+    index_select,
+    lerp,
+    logsumexp,
+    masked_select,
+    meshgrid,
+    narrow,
+    nonzero,
+    outer,
+    prod,
+    trace,
+)
+from gradcli.ops.unary import (
+    atan2,
+    ceil,
+    erf,
+    expm1,
+    floor,
+    isfinite,
+    isinf,
+    isnan,
+    log1p,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    reciprocal,
+    round,
+    rsqrt,
+    sign,
+    square,
+    trunc,
+)
 from gradcli.serialization import load, save
 
 __version__ = "0.1.0"

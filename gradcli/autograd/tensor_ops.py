@@ -8,11 +8,12 @@ from __future__ import annotations
 import numpy as np
 
 from gradcli import dtypes, ops
+from gradcli.autograd.tensor_more import TensorMore
 from gradcli.ops._aliases import numpy_names
 from gradcli.ops._util import lift
 
 
-class TensorOps:
+class TensorOps(TensorMore):
     __slots__ = ()
 
     # ---- shape -------------------------------------------------------------------------------
