@@ -272,6 +272,10 @@ class Tensor(TensorMath, TensorConvert, TensorRandom):
         steps = tuple(s // self._data.itemsize for s in self._data.strides)
         return steps if dim is None else steps[dim]
 
+    def is_inference(self) -> bool:
+        """Whether an op inside `inference_mode` made this tensor (it then has no graph)."""
+        return grad_mode.is_inference(self)
+
     def is_contiguous(self) -> bool:
         return bool(self._data.flags.c_contiguous)
 

@@ -131,6 +131,7 @@ def test_inference_mode():
     assert not y.requires_grad and y.grad_fn is None
     assert gradcli.autograd.grad_mode.is_inference(y)
     assert not gradcli.autograd.grad_mode.is_inference(x * 2)
+    assert y.is_inference() and not (x * 2).is_inference()  # the Tensor method, as PyTorch's
 
     @gradcli.inference_mode()
     def predict(t):
