@@ -111,6 +111,24 @@ class BatchNorm2d(_BatchNorm):
     _ndims, _layout = (4,), "(N, C, H, W)"
 
 
+def _affine(module, shape, affine: bool, bias: bool, dtype, device) -> None:
+    """The per-element scale (ones) and shift (zeros) of layer and group norm, or None."""
+    opts = dict(dtype=dtype, device=device)
+    weight = Parameter(factories.empty(*shape, **opts)) if affine else None
+    module.register_parameter("weight", weight)
+    module.register_parameter(
+        "bias", Parameter(factories.empty(*shape, **opts)) if affine and bias else None
+    )
+    module.reset_parameters()
+
+
+def _reset_affine(module) -> None:
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class LayerNorm(Module):
     """Normalise over the trailing `normalized_shape` dims of each sample; weight 1, bias 0.
 
@@ -132,23 +150,10 @@ class LayerNorm(Module):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        opts = dict(dtype=dtype, device=device)
-        if elementwise_affine:
-            self.weight = Parameter(factories.empty(*self.normalized_shape, **opts))
-            if bias:
-                self.bias = Parameter(factories.empty(*self.normalized_shape, **opts))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _affine(self, self.normalized_shape, elementwise_affine, bias, dtype, device)
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -186,23 +191,10 @@ class GroupNorm(Module):
             )
         self.num_groups, self.num_channels = num_groups, num_channels
         self.eps, self.affine = eps, affine
-        opts = dict(dtype=dtype, device=device)
-        if affine:
-            self.weight = Parameter(factories.empty(num_channels, **opts))
-            if bias:
-                self.bias = Parameter(factories.empty(num_channels, **opts))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _affine(self, (num_channels,), affine, bias, dtype, device)
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         if input.dim() >= 2:
