@@ -1,0 +1,1 @@
+"""Using a trained checkpoint outside training: predictions on files, export to ONNX."""

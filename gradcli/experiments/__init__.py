@@ -1,0 +1,1 @@
+"""Across runs: the runs table, comparing runs, hyperparameter sweeps."""
