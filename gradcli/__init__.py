@@ -36,6 +36,7 @@ from gradcli.autograd.tensor_types import (
 )
 from gradcli.backend import device, get_default_device, set_default_device
 from gradcli.backends.cuda import get_float32_matmul_precision, set_float32_matmul_precision
+from gradcli.threads import get_num_threads, set_num_threads
 from gradcli.dtypes import (
     bool_ as bool,
 )

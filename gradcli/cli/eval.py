@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from gradcli import threads
 from gradcli.cli import options
 from gradcli.distributed import detect
 from gradcli.train.evaluation import evaluate_checkpoint
@@ -25,12 +26,14 @@ def eval_(
     device: str | None = options.Device,
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     set_: list[str] | None = options.Set,
+    threads_: str | None = options.Threads,
     debug: bool = options.Debug,
 ):
     """Evaluate a checkpoint: loss, accuracy, per-class metrics and a confusion matrix.
 
     Example: gradcli eval runs/quickstart/<run>/checkpoints/best.safetensors --split val
     """
+    threads.configure(threads_)
     world = detect()
     result = evaluate_checkpoint(checkpoint, split, data, batch_size, device, set_ or (), world)
     if not world.is_main:  # under mpirun: rank 0 prints the numbers, which are all ranks'

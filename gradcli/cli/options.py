@@ -14,6 +14,13 @@ Set = typer.Option(
 )
 Debug = typer.Option(False, "--debug", help="Show the traceback of errors.", envvar="GRADCLI_DEBUG")
 Device = typer.Option(None, "--device", "-d", help="cpu, cuda, cuda:N or auto (overrides device).")
+Threads = typer.Option(
+    None,
+    "--threads",
+    metavar="N",
+    help="Threads for the numerical work: N, or auto (the default, also $GRADCLI_THREADS): the "
+    "cores this process may use, fewer while other processes keep some of them busy.",
+)
 BatchSize = typer.Option(None, "--batch-size", "-b", min=1, help="Batch size to use.")
 # One option for the data root everywhere: train and eval call it --data, and `datasets`, which
 # has no config, has always called it --root; either spelling works with every command.

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from gradcli import threads
 from gradcli.backend import memory_info
 from gradcli.train.state import Callback, StepInfo
 
@@ -85,9 +86,12 @@ class Header(Callback):
     def on_train_start(self, trainer):
         self.clock.start(trainer)
         params = sum(p.numel() for p in trainer.model.parameters())
-        c = trainer.config
+        c, policy = trainer.config, threads.policy()
+        where = str(trainer.device)
+        if policy is not None and trainer.device.type == "cpu":
+            where += f", {policy.describe()}"
         self.console.print(
-            f"[bold]{escape(c.name)}[/bold]  device {escape(str(trainer.device))}  "
+            f"[bold]{escape(c.name)}[/bold]  device {escape(where)}  "
             f"{params:,} parameters  {len(trainer.train_loader.dataset):,} training samples  "
             f"-> {escape(str(trainer.run_dir))}"
         )

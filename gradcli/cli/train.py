@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from gradcli import threads
 from gradcli.cli import options
 from gradcli.cli.progress import PlainDisplay, Quiet, RichDisplay
 from gradcli.distributed import detect, launched_size
@@ -40,6 +41,7 @@ def train(
         help="Train data-parallel on K processes of this machine, started with mpiexec "
         "(pip install 'gradcli[mpi]'). On a cluster: mpirun -n K gradcli train ...",
     ),
+    threads_: str | None = options.Threads,
     debug: bool = options.Debug,
 ):
     """Train the network a config describes.
@@ -48,6 +50,7 @@ def train(
     """
     if procs is not None and launched_size() <= 1:
         raise typer.Exit(launch(procs, _without_procs(sys.argv[1:])))
+    threads.configure(threads_)
     world = detect()
     display = _display(quiet) if world.is_main else Quiet()
     how = dict(run_dir=run_dir, device=device, data_root=data, display=[display],

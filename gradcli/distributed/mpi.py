@@ -5,10 +5,9 @@ Buffers are numpy arrays reduced in place (`MPI.IN_PLACE`), one call per gradien
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
+from gradcli import threads
 from gradcli.distributed.world import World
 from gradcli.errors import GradcliError
 
@@ -35,7 +34,7 @@ class MPIWorld(World):
         node = self.comm.Split_type(MPI.COMM_TYPE_SHARED, key=self.rank)
         self.local_rank, self.local_size = node.Get_rank(), node.Get_size()
         node.Free()
-        _share_cores(self.local_size)
+        threads.share(self.local_size)  # K ranks of K BLAS threads would spin
 
     def allreduce_(self, array) -> None:
         self.comm.Allreduce(self._MPI.IN_PLACE, array, op=self._MPI.SUM)
@@ -50,15 +49,3 @@ class MPIWorld(World):
 
     def allgather(self, obj) -> list:
         return self.comm.allgather(obj)
-
-
-def _share_cores(ranks_here: int) -> None:
-    """Give each rank on a node its share of the cores this job may use, so K ranks of
-    K BLAS threads each do not fight over K cores (which spins and collapses throughput)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(max(1, cores // ranks_here))

@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 import gradcli
+from gradcli import threads
 from gradcli.backend import is_out_of_memory
 from gradcli.config.build import build_training, run_length
 from gradcli.distributed import SINGLE
@@ -147,6 +148,7 @@ class Trainer(DataParallel):
             if st.step % sync_every == 0 or last or self._stop_signal:
                 self._flush(x, y)
             self._fire("on_step_end")
+            threads.adapt()  # fewer BLAS threads while other processes use our cores
             self._stop_if_requested()
             if self.steps_done():
                 return
