@@ -36,7 +36,6 @@ from gradcli.autograd.tensor_types import (
 )
 from gradcli.backend import device, get_default_device, set_default_device
 from gradcli.backends.cuda import get_float32_matmul_precision, set_float32_matmul_precision
-from gradcli.threads import get_num_threads, set_num_threads
 from gradcli.dtypes import (
     bool_ as bool,
 )
@@ -205,6 +204,7 @@ from gradcli.ops.unary import (
     trunc,
 )
 from gradcli.serialization import load, save
+from gradcli.threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
