@@ -13,8 +13,10 @@ from gradcli import __version__
 from gradcli.backend import keep_freed_memory
 from gradcli.cli import config_cmd, datasets
 from gradcli.cli.eval import eval_
+from gradcli.cli.export import export
 from gradcli.cli.inspect_graph import inspect_graph
 from gradcli.cli.options import Command, Group
+from gradcli.cli.predict import predict
 from gradcli.cli.torch_run import CONTEXT, torch_run
 from gradcli.cli.train import train
 from gradcli.distributed.world import abort_job, job_rank
@@ -34,7 +36,9 @@ app.add_typer(datasets.app, name="datasets", cls=Group)
 app.add_typer(config_cmd.app, name="config")
 app.command(cls=Command)(train)
 app.command("eval", cls=Command)(eval_)
+app.command("export", cls=Command)(export)
 app.command("inspect-graph", cls=Command)(inspect_graph)
+app.command("predict", cls=Command)(predict)
 app.command("torch-run", cls=Command, context_settings=CONTEXT)(torch_run)
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -1,0 +1,173 @@
+"""`gradcli predict CHECKPOINT INPUT...`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from gradcli.cli import options
+from gradcli.deploy.inputs import ImageOptions
+from gradcli.deploy.loaded import load_for_inference
+from gradcli.deploy.predict import Predictions, predict_files
+from gradcli.errors import DataError
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+_BAR_FROM = 200  # files: fewer are read in well under a second, a bar would only flicker
+_TABLE_VALUES = 8  # regression outputs shown per row in the table (--json/--csv have them all)
+
+
+def predict(
+    checkpoint: Path = typer.Argument(..., help="A checkpoint file or a run folder."),
+    inputs: list[Path] = typer.Argument(..., help="Image, .npy, .npz or .csv files, or folders."),
+    top_k: int = typer.Option(1, "--top-k", "-k", min=1, help="Classes shown per input."),
+    as_json: bool = typer.Option(False, "--json", help="Print the predictions as JSON."),
+    csv_file: Path | None = typer.Option(
+        None, "--csv", metavar="FILE", help="Write the predictions to a CSV file."
+    ),
+    batch_size: int | None = options.BatchSize,
+    device: str | None = options.Device,
+    crop: bool = typer.Option(
+        False, "--crop", help="Centre-crop images to the model's aspect ratio before resizing."
+    ),
+    invert: bool = typer.Option(
+        False, "--invert", help="Invert images (255 - pixel): dark-on-light to light-on-dark."
+    ),
+    debug: bool = options.Debug,
+):
+    if as_json and csv_file is not None:
+        raise typer.BadParameter("give --json or --csv, not both")
+    loaded = load_for_inference(checkpoint, device)
+    opts = ImageOptions(crop=crop, invert=invert)
+    with _progress() as bar:
+        task = None
+
+        def advance(done: int, total: int) -> None:
+            nonlocal task
+            if bar is not None and total >= _BAR_FROM:
+                task = task if task is not None else bar.add_task("reading", total=total)
+                bar.update(task, completed=done)
+
+        result = predict_files(loaded, inputs, top_k, batch_size or 256, opts, on_progress=advance)
+    if not result.predictions and not result.failures:
+        raise DataError("no image, .npy, .npz or .csv files among the inputs; check the paths")
+    if as_json:
+        typer.echo(json.dumps(_as_json(loaded, result), indent=2))
+    elif csv_file is not None:
+        _write_csv(csv_file, loaded, result, top_k)
+        console.print(f"wrote {len(result.predictions):,} predictions to {escape(str(csv_file))}")
+    else:
+        _render(result, top_k)
+    for failure in result.failures:
+        err_console.print(Text.assemble(("error:", "red"), " ", failure.error))
+    if result.failures:
+        raise typer.Exit(1)
+
+
+def _progress():
+    if not sys.stderr.isatty():
+        return _NoBar()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeRemainingColumn())  # fmt: skip
+    return Progress(*columns, console=err_console, transient=True)
+
+
+# The help's paragraphs, each one line: typer's rich help keeps a docstring's line breaks.
+predict.__doc__ = "\n\n".join(
+    [
+        "Predict with a checkpoint on image files (PNG, JPEG, BMP), folders of them (read "
+        "recursively), .npy/.npz arrays and CSV rows.",
+        "Images are made into the model's input as its training data was: converted to its "
+        "channels (RGB to grey by luma, grey copied to RGB), resized to its height and width "
+        "with a bilinear filter (aspect ratio not kept; --crop first cuts the largest centred "
+        "region of the model's aspect ratio), then scaled and normalised with the statistics "
+        "fitted during training. MNIST models expect a white digit on a black background: "
+        "--invert a dark-on-light image.",
+        "Arrays hold raw samples (pixels 0..255 for image models) or stacks of them; CSV files "
+        "one sample per row. A file that cannot be read is reported on its own line and the "
+        "others are still predicted; the exit code is then 1.",
+        "Example: gradcli predict runs/mnist-lenet/<run> digits/ --top-k 3",
+    ]
+)
+
+
+class _NoBar:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _as_json(loaded, result: Predictions) -> dict:
+    rows = []
+    for p in result.predictions:
+        if p.top is None:
+            rows.append({"input": p.input, "values": p.values})
+            continue
+        top = [{"class": name, "probability": prob} for name, prob in p.top]
+        best = top[0]
+        rows.append({"input": p.input, "class": best["class"], "index": p.index,
+                     "probability": best["probability"], "top_k": top})  # fmt: skip
+    return {
+        "checkpoint": str(loaded.checkpoint),
+        "task": loaded.task,
+        "class_names": list(loaded.class_names) if loaded.class_names else None,
+        "predictions": rows,
+        "failures": [{"input": f.name, "error": f.error} for f in result.failures],
+    }
+
+
+def _write_csv(path: Path, loaded, result: Predictions, top_k: int) -> None:
+    preds = result.predictions
+    if loaded.is_classification:
+        k = min(top_k, len(loaded.class_names))
+        head = ["input", "class", "probability"]
+        head += [f"{c}_{i}" for i in range(2, k + 1) for c in ("class", "probability")]
+        rows = [[p.input, *[v for pair in p.top for v in pair]] for p in preds]
+    else:
+        width = len(preds[0].values) if preds else 1
+        head = ["input"] + (["value"] if width == 1 else [f"value_{i}" for i in range(width)])
+        rows = [[p.input, *p.values] for p in preds]
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(head)
+            writer.writerows(rows)
+    except OSError as e:
+        raise DataError(f"--csv {path}: cannot write it ({e.strerror or e})") from None
+
+
+def _render(result: Predictions, top_k: int) -> None:
+    preds = result.predictions
+    if not preds:
+        return
+    if preds[0].top is None:
+        width = len(preds[0].values)
+        shown = min(width, _TABLE_VALUES)
+        heads = ["value"] if width == 1 else [f"value[{i}]" for i in range(shown)]
+        table = Table("input", *heads, *(["..."] if width > shown else []))
+        for p in preds:
+            more = ["..."] if width > shown else []
+            table.add_row(escape(p.input), *[f"{v:.6g}" for v in p.values[:shown]], *more)
+    elif top_k == 1:
+        table = Table("input", "class", "probability")
+        for p in preds:
+            name, prob = p.top[0]
+            table.add_row(escape(p.input), escape(name), f"{prob:.4f}")
+    else:
+        k = len(preds[0].top)
+        table = Table("input", *[f"top {i}" for i in range(1, k + 1)])
+        for p in preds:
+            table.add_row(escape(p.input), *[f"{escape(n)} {q:.4f}" for n, q in p.top])
+    console.print(table)
