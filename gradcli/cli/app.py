@@ -12,6 +12,7 @@ from rich.text import Text
 from gradcli import __version__
 from gradcli.backend import keep_freed_memory
 from gradcli.cli import config_cmd, datasets
+from gradcli.cli import runs as runs_cmd
 from gradcli.cli.eval import eval_
 from gradcli.cli.export import export
 from gradcli.cli.inspect_graph import inspect_graph
@@ -34,6 +35,7 @@ app = typer.Typer(
 )
 app.add_typer(datasets.app, name="datasets", cls=Group)
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(runs_cmd.app, name="runs")
 app.command(cls=Command)(train)
 app.command("eval", cls=Command)(eval_)
 app.command("export", cls=Command)(export)
