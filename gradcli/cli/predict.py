@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from gradcli.cli import options
@@ -152,22 +152,22 @@ def _render(result: Predictions, top_k: int) -> None:
     preds = result.predictions
     if not preds:
         return
-    if preds[0].top is None:
+    name = Column("input", overflow="fold")  # a long path wraps, never cut short
+    if preds[0].top is None:  # regression: the values, the first few if there are many
         width = len(preds[0].values)
-        shown = min(width, _TABLE_VALUES)
-        heads = ["value"] if width == 1 else [f"value[{i}]" for i in range(shown)]
-        table = Table("input", *heads, *(["..."] if width > shown else []))
+        table = Table(name, "value" if width == 1 else f"values ({width})")
+        more = " ..." if width > _TABLE_VALUES else ""
         for p in preds:
-            more = ["..."] if width > shown else []
-            table.add_row(escape(p.input), *[f"{v:.6g}" for v in p.values[:shown]], *more)
+            shown = " ".join(f"{v:.5g}" for v in p.values[:_TABLE_VALUES])
+            table.add_row(escape(p.input), shown + more)
     elif top_k == 1:
-        table = Table("input", "class", "probability")
+        table = Table(name, "class", "probability")
         for p in preds:
             name, prob = p.top[0]
             table.add_row(escape(p.input), escape(name), f"{prob:.4f}")
     else:
         k = len(preds[0].top)
-        table = Table("input", *[f"top {i}" for i in range(1, k + 1)])
+        table = Table(name, *[f"top {i}" for i in range(1, k + 1)])
         for p in preds:
             table.add_row(escape(p.input), *[f"{escape(n)} {q:.4f}" for n, q in p.top])
     console.print(table)
