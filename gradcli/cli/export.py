@@ -40,11 +40,9 @@ def export(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     debug: bool = options.Debug,
 ):
-    """Export a trained model: ONNX (checked against gradcli by ONNX Runtime when installed,
-    `pip install 'gradcli[onnx]'`) or safetensors weights.
+    """Export a trained model to ONNX (checked by ONNX Runtime) or safetensors weights.
 
-    By default the ONNX graph takes raw inputs as the dataset held them (pixel values 0-255
-    for images, as float32): the fitted scale and normalize steps are its first nodes.
+    The ONNX graph takes raw inputs as the dataset held them (pixel values 0-255 as float32).
 
     Example: gradcli export runs/mnist-lenet/<run> --format onnx -o lenet.onnx
     """

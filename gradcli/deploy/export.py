@@ -79,7 +79,7 @@ def description(loaded, transforms_in_graph: bool) -> dict:
         "transforms": loaded.transform_spec,
         "transforms_in_graph": transforms_in_graph,
         "model": config.model.model_dump(mode="json"),
-        "dtype": config.dtype,
+        "trained_dtype": config.dtype,  # the ONNX graph is float32 whatever it was
         "gradcli_version": gradcli.__version__,
     }
 

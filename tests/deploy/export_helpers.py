@@ -13,7 +13,7 @@ from gradcli.deploy.onnx_check import TOLERANCE, run_onnx
 from gradcli.deploy.onnx_export import model_to_onnx
 
 
-def model_from(layers, input_shape, blocks=None, seed=0):
+def model_from(layers, input_shape, blocks=None, seed=0, dtype="float32"):
     """A randomly initialised model of `layers` (a config's model.layers), in eval mode."""
     model = {"input_shape": list(input_shape), "layers": layers}
     if blocks:
@@ -51,8 +51,9 @@ def inputs_for(model, shape, batch, seed=1):
 
 
 def gradcli_out(model, x):
+    dtype = next(model.parameters()).dtype
     with gradcli.no_grad():
-        return model(gradcli.tensor(x)).numpy().astype(np.float64)
+        return model(gradcli.tensor(x, dtype=dtype)).numpy().astype(np.float64)
 
 
 def assert_matches(model, shape, batches=(3, 1), transforms=None, raw=None):
