@@ -222,5 +222,5 @@ def model_to_onnx(
     # ONNX Runtime reads IR versions up to what it was built with; 8 is what opset 17 came with
     proto.ir_version = 8
     helper.set_model_props(proto, dict(metadata or {}))
-    checker.check_model(proto)
+    checker.check_model(proto, full_check=True)  # shape inference too: a bad graph fails here
     return proto

@@ -51,7 +51,7 @@ def inputs_for(model, shape, batch, seed=1):
 
 
 def gradcli_out(model, x):
-    dtype = next(model.parameters()).dtype
+    dtype = next((p.dtype for p in model.parameters()), gradcli.float32)
     with gradcli.no_grad():
         return model(gradcli.tensor(x, dtype=dtype)).numpy().astype(np.float64)
 
