@@ -1,13 +1,10 @@
 """2-D convolution (im2col + one matmul call), with its backward pass; 1-D as a height-1 2-D.
 
-Layout: per sample, the im2col matrix has rows (channel, kernel row, kernel column) and columns
-(output row, output column): `cols` is (N, G, C/G*kH*kW, OH*OW), one strided copy whose
-innermost run is a whole output row. One `matmul` call multiplies the (G, C_out/G, C/G*kH*kW)
-weight matrix into every sample at once, and its result already is the (N, C_out, OH, OW) output:
-no transpose copy. Measured against one 2-D product over (C*kH*kW, N*OH*OW) columns, this is
-2-3x faster for LeNet-sized layers (the per-sample products stay in BLAS's small-matrix kernels
-and nothing is transposed) and level for larger ones. The forward saves the columns, not the
+The kernels and their layout are in `conv_kernels`. The forward saves the columns, not the
 input: the weight gradient needs exactly them, and rebuilding them would cost a second im2col.
+Forward and backward run on slices of the batch through `_parallel.for_batch`, which shares them
+out to threads on the CPU; the backward's slices are also capped in size, so that its scratch
+(the widened gradient and W^T g) stays small instead of growing with the batch.
 """
 
 from __future__ import annotations
@@ -18,7 +15,13 @@ from gradcli.autograd.function import Function
 from gradcli.backend import get_array_module
 from gradcli.errors import ShapeError
 from gradcli.ops._checks import check_4d, check_same_kind, pair
-from gradcli.ops.padding import pad2d
+from gradcli.ops._parallel import for_batch
+from gradcli.ops.conv_kernels import col2im, col2im_rows, forward_slice, im2col
+from gradcli.ops.conv_kernels import weight_matrix as _weight_matrix
+
+__all__ = ["conv1d", "conv2d", "col2im", "im2col"]  # the last two: conv_transpose shares them
+
+SCRATCH_BYTES = 1 << 21  # backward scratch per slice of the batch (measured: 1-4 MiB are level)
 
 
 class Convolution(Function):
@@ -26,15 +29,21 @@ class Convolution(Function):
         return "ConvolutionBackward0"
 
     def forward(self, x, w, b=None, *, stride, pads, dilation, groups, out_hw):
+        xp = get_array_module(x)
         n, o = x.shape[0], w.shape[0]
         self.geometry = (x.shape, w.shape, stride, pads, dilation, groups, out_hw)
-        cols = im2col(pad2d(x, pads, 0), w.shape[2:], out_hw, stride, dilation, groups)
-        y = (_weight_matrix(w, groups) @ cols).reshape(n, o, *out_hw)
-        if b is not None:
-            y += b.reshape(o, 1, 1)
+        wm = _weight_matrix(w, groups)
+        pixels = out_hw[0] * out_hw[1]
+        cols = xp.empty((n, groups, wm.shape[2], pixels), x.dtype)
+        y = xp.empty((n, groups, o // groups, pixels), x.dtype)
+
+        def part(lo, hi):
+            forward_slice(x, wm, b, cols, y, lo, hi, w.shape[2:], out_hw, stride, pads, dilation)
+
+        for_batch(part, n, x, cols.size)
         need_x, need_w = self.needs_input_grad[:2]
         self.save_for_backward(cols if need_w else None, w if need_x else None)
-        return y
+        return y.reshape(n, o, *out_hw)
 
     def backward(self, g):
         cols, w = self.saved_tensors
@@ -43,17 +52,41 @@ class Convolution(Function):
         n, o = g.shape[:2]
         g = xp.ascontiguousarray(g)
         gy = g.reshape(n, groups, o // groups, out_hw[0] * out_hw[1])  # (N, G, C_out/G, OH*OW)
-        gx = gw = gb = None
+        gw_each = wt = buf = None
         if cols is not None:
-            # (cols @ gy^T), not (gy @ cols^T): the same sum, but BLAS runs it faster this way
-            gw = (cols @ gy.swapaxes(2, 3)).sum(axis=0).swapaxes(1, 2).reshape(wshape)
+            gw_each = xp.empty((n, groups, cols.shape[2], o // groups), g.dtype)
+        rows = stride == (1, 1)
+        c, h, wd = xshape[1:]
+        pt, pb, pl, pr = pads
         if w is not None:
             wt = _weight_matrix(w, groups).swapaxes(1, 2)
-            if stride == (1, 1):
-                gx = _col2im_rows(wt, g, xshape, wshape, pads, dilation, groups)
-            else:
-                gcols = wt @ gy
-                gx = col2im(gcols, xshape, wshape[2:], out_hw, stride, pads, dilation)
+            hp, wp = h + pt + pb, wd + pl + pr
+            buf = xp.empty((n, c, (hp + 1) * wp) if rows else (n, c, hp, wp), g.dtype)
+        # per sample: W^T g (as wide as the padded input on the rows path) and the gradient
+        scratch = wt.shape[1] * out_hw[0] * (wp if rows else out_hw[1]) if w is not None else 0
+        chunk = max(1, SCRATCH_BYTES // max(1, scratch * g.itemsize))
+
+        def part(lo, hi):
+            if gw_each is not None:
+                # (cols @ gy^T), not (gy @ cols^T): the same sums, but BLAS runs it faster this way
+                xp.matmul(cols[lo:hi], gy[lo:hi].swapaxes(2, 3), out=gw_each[lo:hi])
+            if wt is not None:
+                out = buf[lo:hi]
+                out.fill(0)
+                if rows:
+                    col2im_rows(wt, g[lo:hi], wshape, wp, dilation, out)
+                else:
+                    part_shape = (hi - lo, c, h, wd)
+                    kernel = wshape[2:]
+                    col2im(wt @ gy[lo:hi], part_shape, kernel, out_hw, stride, pads, dilation, out)
+
+        for_batch(part, n, g, n * max(scratch, gy[0].size), chunk)
+        gx = gw = gb = None
+        if gw_each is not None:
+            # summed over the batch only now, in one order whatever the slices were
+            gw = gw_each.sum(axis=0).swapaxes(1, 2).reshape(wshape)
+        if buf is not None:
+            gx = buf.reshape(n, c, -1, wp)[:, :, pt : pt + h, pl : pl + wd]
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
             gb = gy.sum(axis=(0, 3)).reshape(o)
         return gx, gw, gb
@@ -182,68 +215,3 @@ def out_size(op: str, size: int, k: int, s: int, pad: int, d: int, dim: str) -> 
             "kernel or dilation, or more padding"
         )
     return out
-
-
-def _weight_matrix(w, groups):
-    """(C_out, C_in/G, kH, kW) as (G, C_out/G, C_in/G*kH*kW): one batched product for all groups."""
-    return w.reshape(groups, w.shape[0] // groups, -1)
-
-
-def im2col(xpad, kernel, out_hw, stride, dilation, groups):
-    """Columns (N, G, C/G*kH*kW, OH*OW): one strided copy, whole output rows at a time."""
-    view = window_view(xpad, kernel, out_hw, stride, dilation)
-    n, c, kh, kw, oh, ow = view.shape
-    cols = get_array_module(xpad).ascontiguousarray(view)
-    return cols.reshape(n, groups, c // groups * kh * kw, oh * ow)
-
-
-def window_view(xpad, kernel, out_hw, stride, dilation):
-    """Strided view (N, C, kH, kW, OH, OW) of every window of `xpad` (N, C, H, W): no copy."""
-    xp = get_array_module(xpad)
-    sn, sc, sh, sw = xpad.strides
-    (kh, kw), (oh, ow) = kernel, out_hw
-    n, c = xpad.shape[:2]
-    shape = (n, c, kh, kw, oh, ow)
-    strides = (sn, sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1])
-    return xp.lib.stride_tricks.as_strided(xpad, shape, strides)
-
-
-def col2im(gcols, xshape, kernel, out_hw, stride, pads, dilation):
-    """Adjoint of im2col: add each kernel offset's block into a strided slice (no scatter-add)."""
-    xp = get_array_module(gcols)
-    n, c, h, w = xshape
-    (kh, kw), (oh, ow), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
-    pt, pb, pl, pr = pads
-    blocks = gcols.reshape(n, c, kh, kw, oh, ow)
-    gx = xp.zeros((n, c, h + pt + pb, w + pl + pr), gcols.dtype)
-    for i in range(kh):
-        rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
-        for j in range(kw):
-            gx[:, :, rows, j * dw : j * dw + sw * (ow - 1) + 1 : sw] += blocks[:, :, i, j]
-    return gx[:, :, pt : pt + h, pl : pl + w]
-
-
-def _col2im_rows(wt, g, xshape, wshape, pads, dilation, groups):
-    """Input gradient of a stride-1 convolution, with whole-row slices.
-
-    The output gradient is widened with zero columns to the padded input's width Wp. Then, for
-    each kernel offset (i, j), the block of W^T g lands on one contiguous run of the flattened
-    plane, starting at i*dH*Wp + j*dW: one long slice per plane instead of one short slice per
-    output row. The zero columns carry nothing into the run-over positions.
-    """
-    xp = get_array_module(g)
-    n, c, h, w = xshape
-    o, _, kh, kw = wshape
-    (pt, pb, pl, pr), (dh, dw) = pads, dilation
-    hp, wp = h + pt + pb, w + pl + pr
-    oh, ow = g.shape[2:]
-    wide = xp.zeros((n, groups, o // groups, oh, wp), g.dtype)
-    wide[..., :ow] = g.reshape(n, groups, o // groups, oh, ow)
-    run = oh * wp
-    blocks = (wt @ wide.reshape(n, groups, o // groups, run)).reshape(n, c, kh, kw, run)
-    gx = xp.zeros((n, c, (hp + 1) * wp), g.dtype)  # one spare row for the last runs' tails
-    for i in range(kh):
-        for j in range(kw):
-            start = i * dh * wp + j * dw
-            gx[:, :, start : start + run] += blocks[:, :, i, j]
-    return gx.reshape(n, c, hp + 1, wp)[:, :, pt : pt + h, pl : pl + w]

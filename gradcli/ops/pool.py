@@ -18,6 +18,7 @@ from gradcli.autograd.function import Function
 from gradcli.backend import get_array_module
 from gradcli.errors import ShapeError
 from gradcli.ops._checks import check_4d, pair
+from gradcli.ops._parallel import for_batch
 from gradcli.ops.padding import pad2d
 
 
@@ -94,23 +95,35 @@ class MaxPool2D(Function):
         xp = get_array_module(x)
         self.geometry = (x.shape, kernel, stride, pads, dilation, out_hw)
         fill = -math.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        grids = _subgrids(pad2d(x, pads, fill), kernel, stride, dilation, out_hw)
-        out = next(grids).copy()
-        if indices_out is None and not self.needs_input_grad[0]:
-            for v in grids:  # inference: no argmax to track
-                xp.maximum(out, v, out=out)
-            return out
-        # A window that dilation makes skip every real element (tiny inputs) gives -inf and no
-        # gradient; PyTorch returns an out-of-range index there and writes out of bounds.
-        # The offset of each window's maximum. A strict > keeps the first of equal maxima, as
-        # PyTorch does; the winning offsets only grow, so a running `maximum` of k * won records
-        # the last winner (a masked copyto or arg[won] = k is several times slower).
-        arg = xp.zeros(out.shape, np.uint8 if kernel[0] * kernel[1] <= 256 else np.int32)
-        won = xp.empty(out.shape, bool)
-        for k, v in enumerate(grids, start=1):
-            xp.greater(v, out, out=won)
-            xp.maximum(out, v, out=out)  # maximum, not a masked copy: NaN propagates
-            xp.maximum(arg, won * arg.dtype.type(k), out=arg)
+        n = x.shape[0]
+        out = xp.empty((*x.shape[:2], *out_hw), x.dtype)
+        track = indices_out is not None or self.needs_input_grad[0]
+        arg = None
+        if track:  # the offset of each window's maximum (none in inference)
+            arg = xp.zeros(out.shape, np.uint8 if kernel[0] * kernel[1] <= 256 else np.int32)
+
+        def part(lo, hi):
+            grids = _subgrids(pad2d(x[lo:hi], pads, fill), kernel, stride, dilation, out_hw)
+            o = out[lo:hi]
+            xp.copyto(o, next(grids))
+            if arg is None:
+                for v in grids:
+                    xp.maximum(o, v, out=o)
+                return
+            # A window that dilation makes skip every real element (tiny inputs) gives -inf and
+            # no gradient; PyTorch returns an out-of-range index there and writes out of bounds.
+            # A strict > keeps the first of equal maxima, as PyTorch does; the winning offsets
+            # only grow, so a running `maximum` of k * won records the last winner (a masked
+            # copyto or arg[won] = k is several times slower).
+            a = arg[lo:hi]
+            won, k_won = xp.empty(o.shape, bool), xp.empty(o.shape, arg.dtype)
+            for k, v in enumerate(grids, start=1):
+                xp.greater(v, o, out=won)
+                xp.maximum(o, v, out=o)  # maximum, not a masked copy: NaN propagates
+                xp.multiply(won, arg.dtype.type(k), out=k_won)
+                xp.maximum(a, k_won, out=a)
+
+        for_batch(part, n, x, x.size)
         if indices_out is not None:
             indices_out.append(self._flat_indices(arg))
         self.save_for_backward(arg if self.needs_input_grad[0] else None)
@@ -122,16 +135,24 @@ class MaxPool2D(Function):
         xp = get_array_module(g)
         disjoint = _disjoint(kernel, stride, dilation)
         full = _covers(shape, kernel, stride, pads, out_hw)
-        alloc = xp.empty if disjoint and full else xp.zeros
-        gxp = alloc(_padded_shape(shape, pads), g.dtype)
-        grids = _subgrids(gxp, kernel, stride, dilation, out_hw)
-        if disjoint:  # every element in one window at most: write, no read-modify-write
+        gxp = xp.empty(_padded_shape(shape, pads), g.dtype)
+
+        def part(lo, hi):
+            gp, gs, a = gxp[lo:hi], g[lo:hi], arg[lo:hi]
+            if not (disjoint and full):
+                gp.fill(0)
+            hit = xp.empty(a.shape, bool)
+            grids = _subgrids(gp, kernel, stride, dilation, out_hw)
             for k, view in enumerate(grids):
-                xp.multiply(g, arg == k, out=view)
-            gxp += 0.0  # g * False is -0.0 where g < 0; PyTorch's zeros are +0.0
-        else:
-            for k, view in enumerate(grids):
-                view += g * (arg == k)
+                xp.equal(a, k, out=hit)
+                if disjoint:  # every element in one window at most: write, no read-modify-write
+                    xp.multiply(gs, hit, out=view)
+                else:
+                    view += gs * hit
+            if disjoint:
+                gp += 0.0  # g * False is -0.0 where g < 0; PyTorch's zeros are +0.0
+
+        for_batch(part, g.shape[0], g, gxp.size)
         return _crop(gxp, shape, pads)
 
     def _flat_indices(self, arg):

@@ -1,0 +1,115 @@
+"""Splitting a batch over threads, for the numpy kernels of convolution and pooling.
+
+Why: a CNN step spends most of its time in the conv and pool kernels, whose samples are
+independent, and numpy releases the GIL inside large copies, ufuncs and matmul calls. Two threads
+that each take half of the batch ran the LeNet's conv+pool block 1.15x faster at batch 64 and
+1.43x at batch 256 on two cores. This module decides, in one place, whether and how a batch is
+split; the ops only say what one slice of it is.
+
+- The thread count comes from the thread policy (`gradcli.threads`), never more, and a thread
+  gets a slice only when the slice is big enough to pay for the hand-off.
+- While the threads run, BLAS runs one thread per call, so that the two counts do not multiply.
+- Results do not depend on the split: a slice's samples are computed exactly as in one call, and
+  sums over the batch are taken by the caller after all slices are done.
+- GPU arrays are never split: CuPy already queues kernels asynchronously.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from gradcli import threads
+from gradcli.backend import device_of
+
+MIN_WORK = 1 << 16  # elements per thread: less, and the hand-off (~20-50 us) costs what it saves
+
+_pool: ThreadPoolExecutor | None = None
+_blas = None  # threadpoolctl's BLAS controllers, found once
+_default_workers: int | None = None
+
+
+def workers() -> int:
+    """Threads the kernels may use: the policy's count, else (no policy set) the available cores,
+    read once: `threads.workers()` reads the cgroup files, too slow for every op."""
+    global _default_workers
+    policy = threads.policy()
+    if policy is not None:
+        return policy.count
+    if _default_workers is None:
+        _default_workers = threads.workers()
+    return _default_workers
+
+
+def for_batch(fn, n: int, like, work: int, chunk: int | None = None) -> None:
+    """Call `fn(lo, hi)` on consecutive slices that cover the batch [0, n).
+
+    `work` is how many elements the whole call touches; `like` an array of the batch (its device
+    decides). With enough work on the CPU, the batch is cut into one contiguous range per thread;
+    `chunk` caps a slice's length (bounding the scratch memory a slice allocates).
+
+    >>> for_batch(lambda lo, hi: out[lo:hi].fill(1), len(out), out, out.size)
+    """
+    parts = 1
+    if n > 1 and device_of(like).type == "cpu":
+        parts = max(1, min(workers(), n, work // MIN_WORK))
+    bounds = [n * i // parts for i in range(parts + 1)]
+    step = max(1, chunk or n)
+    if parts == 1:
+        _run_range(fn, 0, n, step)
+        return
+    with _one_blas_thread():
+        pool = _executor()
+        futures = [
+            pool.submit(_run_range, fn, bounds[i], bounds[i + 1], step) for i in range(1, parts)
+        ]
+        try:
+            _run_range(fn, bounds[0], bounds[1], step)
+        finally:
+            for f in futures:  # wait for every slice, even if ours raised
+                f.exception()
+        for f in futures:
+            f.result()
+
+
+def _run_range(fn, lo, hi, step):
+    for start in range(lo, hi, step):
+        fn(start, min(start + step, hi))
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        # threads start lazily, only as many as are ever busy at once
+        _pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="gradcli-kernel")
+    return _pool
+
+
+class _one_blas_thread:
+    """Set BLAS to one thread per call for the duration (a process-wide setting in OpenBLAS)."""
+
+    def __enter__(self):
+        global _blas
+        if _blas is None:
+            from threadpoolctl import ThreadpoolController
+
+            _blas = ThreadpoolController().select(user_api="blas").lib_controllers
+        self.saved = [(lib, lib.get_num_threads()) for lib in _blas]
+        for lib, count in self.saved:
+            if count != 1:
+                lib.set_num_threads(1)
+
+    def __exit__(self, *exc):
+        for lib, count in self.saved:
+            if count != 1:
+                lib.set_num_threads(count)
+
+
+def _forget_pool():
+    # a forked child has none of the parent's threads: start a fresh pool when needed
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
