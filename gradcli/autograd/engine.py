@@ -19,19 +19,21 @@ from gradcli.autograd.function import AccumulateGrad
 
 
 def _dependencies(roots) -> dict:
-    """How many edges point at each node reachable from `roots`."""
-    deps = {}
-    seen = set(roots)
+    """How many edges point at each node reachable from `roots` (0 for roots nothing reaches).
+
+    The dict doubles as the set of nodes already visited."""
+    deps = dict.fromkeys(roots, 0)
     stack = list(roots)
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack.pop()
-        for nxt, _ in node.next_functions:
+        for nxt, _ in pop().next_functions:
             if nxt is None:
                 continue
-            deps[nxt] = deps.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
+            if nxt in deps:
+                deps[nxt] += 1
+            else:
+                deps[nxt] = 1
+                push(nxt)
     return deps
 
 
@@ -77,9 +79,11 @@ def _run(roots, retain_graph, create_graph, capture):
         if node is not None:
             grads[node] = grads[node] + g if node in grads else g
     deps = _dependencies(list(grads))
+    if capture is None and not create_graph:
+        return _run_plain(grads, deps, retain_graph)
     needed = None if capture is None else _leading_to(list(grads), capture)
     call = _tensor_rules() if create_graph else None
-    ready = [n for n in grads if n not in deps]
+    ready = [n for n in grads if not deps[n]]
     stored = set()  # ids of arrays already stored as some leaf's .grad: a second leaf copies
     while ready:
         node = ready.pop()
@@ -108,20 +112,52 @@ def _run(roots, retain_graph, create_graph, capture):
                 in_grads = (in_grads,)
         if not retain_graph:
             node._saved = None  # free what forward saved as soon as it is used
-        i = -1
-        for nxt, _ in node.next_functions:
-            i += 1
-            if nxt is None:
-                continue
-            ig = in_grads[i] if in_grads is not None else None
+        _pass_on(node, in_grads, grads, deps, ready)
+
+
+def _run_plain(grads, deps, retain_graph):
+    """`_run` for a plain `loss.backward()` (arrays, into `.grad`): the same steps without the
+    capture and create_graph branches, since every step of training pays for this loop."""
+    ready = [n for n in grads if not deps[n]]
+    stored = set()  # ids of arrays already stored as some leaf's .grad: a second leaf copies
+    pop = ready.pop
+    while ready:
+        node = pop()
+        g = grads.pop(node, None)
+        if type(node) is AccumulateGrad:
+            if g is not None:
+                _accumulate(node.variable, g, stored)
+            continue
+        in_grads = None
+        if g is not None:
+            if node._hooks or node._retain is not None:
+                g = _run_tensor_hooks(node, g)
+            in_grads = node.backward(g)
+            if type(in_grads) is not tuple:
+                in_grads = (in_grads,)
+        if not retain_graph:
+            node._saved = None  # free what forward saved as soon as it is used
+        _pass_on(node, in_grads, grads, deps, ready)
+
+
+def _pass_on(node, in_grads, grads, deps, ready):
+    """Add each input gradient to what its next node has received; queue the nodes whose
+    every incoming edge has now been handled."""
+    i = -1
+    for nxt, _ in node.next_functions:
+        i += 1
+        if nxt is None:
+            continue
+        if in_grads is not None:
+            ig = in_grads[i]
             if ig is not None:
                 prev = grads.get(nxt)
                 # out of place: the same array may also have been passed to another node
                 grads[nxt] = ig if prev is None else prev + ig
-            remaining = deps[nxt] - 1
-            deps[nxt] = remaining
-            if not remaining:
-                ready.append(nxt)
+        remaining = deps[nxt] - 1
+        deps[nxt] = remaining
+        if not remaining:
+            ready.append(nxt)
 
 
 def _tensor_rules():

@@ -9,10 +9,16 @@ every saved input so that backward can tell if one was modified in place.
 from __future__ import annotations
 
 import re
+import weakref
 
 from gradcli.autograd import grad_mode
 from gradcli.autograd import tensor as _tensor
 from gradcli.errors import AutogradError, ShapeError
+
+_state = grad_mode._state
+_new = object.__new__
+_GRAD1, _NO_GRAD1, _NO_GRAD2 = (True,), (False,), (False, False)
+_NO_EDGE = (None, 0)
 
 _SHAPE_WORDS = re.compile(r"shape|broadcast|dimension|size|axis", re.IGNORECASE)
 _FREED = (
@@ -75,25 +81,45 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run the op on Tensors `inputs`; `params` are non-differentiable options."""
-        fn = cls.__new__(cls)
-        needs = tuple([t._requires_grad for t in inputs])
-        record = grad_mode._state.enabled and True in needs
-        fn.needs_input_grad = needs if record else (False,) * len(needs)
+        # The fixed cost of every op is paid here, so one- and two-input ops (nearly all calls)
+        # take unrolled paths: a comprehension is a function call of its own in Python 3.11.
+        fn = _new(cls)
+        n = len(inputs)
+        if n == 2:
+            a, b = inputs
+            ra, rb = a._requires_grad, b._requires_grad
+            record = (ra or rb) and _state.enabled
+            fn.needs_input_grad = (ra, rb) if record else _NO_GRAD2
+            arrays = (a._data, b._data)
+        elif n == 1:
+            a = inputs[0]
+            record = a._requires_grad and _state.enabled
+            fn.needs_input_grad = _GRAD1 if record else _NO_GRAD1
+            arrays = (a._data,)
+        else:
+            needs = tuple([t._requires_grad for t in inputs])
+            record = _state.enabled and True in needs
+            fn.needs_input_grad = needs if record else (False,) * n
+            arrays = tuple([t._data for t in inputs])
         try:
-            out = fn.forward(*[t._data for t in inputs], **params)
+            out = fn.forward(*arrays, **params)
         except ValueError as e:
             if isinstance(e, ShapeError):
                 raise
             # numpy's own messages lack the op's name and the inputs; add them
             kind = ShapeError if _SHAPE_WORDS.search(str(e)) else ValueError
             raise kind(f"{fn.op}: {e} (inputs: {_describe(inputs)})") from None
-        make = _tensor.Tensor._make
         if not record:
-            if grad_mode._state.inference:
-                return grad_mode.mark_inference(make(out))
-            return make(out)
-        fn.next_functions = tuple([t._edge() for t in inputs])
-        result = make(out, True, fn)
+            if _state.inference:
+                return grad_mode.mark_inference(_tensor.wrap(out, False, None))
+            return _tensor.wrap(out, False, None)
+        if n == 2:
+            fn.next_functions = (edge_of(a), edge_of(b))
+        elif n == 1:
+            fn.next_functions = (edge_of(a),)
+        else:
+            fn.next_functions = tuple([edge_of(t) for t in inputs])
+        result = _tensor.wrap(out, True, fn)
         if fn.is_view:
             result._vc = inputs[0]._vc
         if fn._saved:
@@ -103,11 +129,15 @@ class Function:
     def _record_versions(self, inputs, result):
         # Only saved inputs/outputs can be changed in place by the user; private buffers cannot.
         checks = []
-        for i, a in enumerate(self._saved):
+        out = result._data
+        i = -1
+        for a in self._saved:
+            i += 1
             if a is None:
                 continue
-            if a is result._data:
-                checks.append((result._vc, result._vc[0], i))
+            if a is out:
+                vc = result._vc
+                checks.append((vc, vc[0], i))
                 continue
             for t in inputs:
                 if a is t._data:
@@ -116,7 +146,8 @@ class Function:
                             f"{self.op}: inference tensors cannot be saved for backward; make "
                             "a normal tensor of it with clone() outside inference_mode first"
                         )
-                    checks.append((t._vc, t._vc[0], i))
+                    vc = t._vc
+                    checks.append((vc, vc[0], i))
                     break
         self._version_checks = checks
 
@@ -125,6 +156,22 @@ class Function:
             self._hooks = []
         self._hooks.append(hook)
         return RemovableHandle(self._hooks, hook)
+
+
+def edge_of(t):
+    """(node, 0) that tensor `t` feeds in a graph: its grad_fn, its AccumulateGrad, or None."""
+    node = t.grad_fn
+    if node is not None:
+        return (node, 0)
+    if not t._requires_grad:
+        return _NO_EDGE
+    acc = t._acc() if t._acc is not None else None
+    if acc is None:
+        # held weakly (the graph holds it): a leaf must not keep itself alive through a cycle
+        acc = _new(AccumulateGrad)
+        acc.variable = t
+        t._acc = weakref.ref(acc)
+    return (acc, 0)
 
 
 class AccumulateGrad:

@@ -8,7 +8,7 @@ import numpy as np
 
 from gradcli.autograd import grad_mode
 from gradcli.autograd.engine import run_backward
-from gradcli.autograd.function import AccumulateGrad, RemovableHandle
+from gradcli.autograd.function import RemovableHandle, edge_of
 from gradcli.autograd.printing import format_tensor
 from gradcli.autograd.tensor_convert import TensorConvert, _from_data  # noqa: F401 (nn.Parameter)
 from gradcli.autograd.tensor_math import TensorMath
@@ -62,6 +62,8 @@ class Tensor(TensorMath, TensorConvert, TensorRandom):
     @classmethod
     def _make(cls, array, requires_grad=False, grad_fn=None) -> Tensor:
         """Wrap an array without copying or checking (the engine's fast path)."""
+        if cls is Tensor:
+            return wrap(array, requires_grad, grad_fn)
         t = object.__new__(cls)
         if isinstance(array, np.generic):  # ufuncs turn 0-d results into NumPy scalars
             array = np.asarray(array)
@@ -122,17 +124,7 @@ class Tensor(TensorMath, TensorConvert, TensorRandom):
     def _version(self) -> int:
         return self._vc[0]
 
-    def _edge(self):
-        """(node, 0) this tensor feeds in a graph: its grad_fn, its AccumulateGrad, or None."""
-        if self.grad_fn is not None:
-            return (self.grad_fn, 0)
-        if not self._requires_grad:
-            return (None, 0)
-        acc = self._acc() if self._acc is not None else None
-        if acc is None:
-            acc = AccumulateGrad(self)
-            self._acc = weakref.ref(acc)
-        return (acc, 0)
+    _edge = edge_of  # (node, 0) this tensor feeds in a graph (see function.py)
 
     def retain_grad(self) -> None:
         if not self._requires_grad:
@@ -330,3 +322,24 @@ class Tensor(TensorMath, TensorConvert, TensorRandom):
             new.grad = Tensor._make(self.grad._data.copy())
         memo[id(self)] = new
         return new
+
+
+_ndarray = np.ndarray
+_generic = np.generic
+_new = object.__new__
+
+
+def wrap(array, requires_grad=False, grad_fn=None) -> Tensor:
+    """`Tensor._make` for the plain Tensor class: every op's result is made here."""
+    t = _new(Tensor)
+    if type(array) is not _ndarray and isinstance(array, _generic):
+        array = np.asarray(array)  # ufuncs turn 0-d results into NumPy scalars
+    t._data = array
+    t._requires_grad = requires_grad
+    t.grad = None
+    t.grad_fn = grad_fn
+    t._vc = [0]
+    t._acc = None
+    t._hooks = None
+    t._retains_grad = False
+    return t

@@ -46,12 +46,13 @@ def check_same_kind(op, tensors):
         if t is None:
             continue
         a = t._data
-        if device_of(a) != device_of(first):
+        dev, first_dev = device_of(a), device_of(first)
+        if dev is not first_dev and dev != first_dev:  # CPU is one object: `is` decides it
             raise DeviceError(
-                f"{op}: input is on {device_of(first)} but a parameter is on {device_of(a)}; "
+                f"{op}: input is on {first_dev} but a parameter is on {dev}; "
                 "move the model and the data to the same device with .to(device)"
             )
-        if a.dtype != first.dtype:
+        if a.dtype is not first.dtype and a.dtype != first.dtype:
             raise ShapeError(
                 f"{op}: input dtype {first.dtype} and parameter dtype {a.dtype} differ; "
                 "convert one with .to(dtype) (e.g. model.double() or x.float())"

@@ -107,11 +107,20 @@ def to_float(x):
     return x if x._data.dtype.kind == "f" else x.to(dtypes.default_float)
 
 
+def operands(a, b):
+    """`promote(a, lift(b, a))`, the operands of a binary op, with the common case first: two
+    tensors of one dtype (NumPy's built-in dtypes are singletons, so `is` decides it)."""
+    if isinstance(b, _tensor.Tensor) and a._data.dtype is b._data.dtype:
+        return a, b
+    return promote(a, lift(b, a))
+
+
 def promote(*tensors):
     """Cast the operands of an elementwise op to their common dtype (a tracked cast, so each
     input still gets its gradient in its own dtype)."""
     if len(tensors) == 2:  # the common case, kept cheap
-        if tensors[0]._data.dtype == tensors[1]._data.dtype:
+        da, db = tensors[0]._data.dtype, tensors[1]._data.dtype
+        if da is db or da == db:
             return tensors
     else:
         first = tensors[0]._data.dtype

@@ -10,7 +10,7 @@ from gradcli import dtypes
 from gradcli.autograd import tensor as _tensor
 from gradcli.autograd.function import Function
 from gradcli.backend import get_array_module
-from gradcli.ops._util import lift, promote, sum_to, to_float
+from gradcli.ops._util import lift, operands, promote, sum_to, to_float
 from gradcli.ops.division import rounded_div
 
 
@@ -26,7 +26,7 @@ class Add(Function):
 
 
 def add(a, b):
-    return Add.apply(*promote(a, lift(b, a)))
+    return Add.apply(*operands(a, b))
 
 
 class Sub(Function):
@@ -41,7 +41,7 @@ class Sub(Function):
 
 
 def sub(a, b):
-    return Sub.apply(*promote(a, lift(b, a)))
+    return Sub.apply(*operands(a, b))
 
 
 class Mul(Function):
@@ -60,7 +60,7 @@ class Mul(Function):
 
 
 def mul(a, b):
-    return Mul.apply(*promote(a, lift(b, a)))
+    return Mul.apply(*operands(a, b))
 
 
 class Div(Function):
@@ -81,7 +81,7 @@ def div(a, b, *, rounding_mode=None):
     """a / b; `rounding_mode` 'trunc' or 'floor' rounds the quotient (see division.py)."""
     if rounding_mode is not None:
         return rounded_div(a, b, rounding_mode)
-    a, b = promote(a, lift(b, a))
+    a, b = operands(a, b)
     if a._data.dtype.kind != "f":
         # true division of integers gives the default float dtype, not float64
         a, b = a.to(dtypes.default_float), b.to(dtypes.default_float)
@@ -152,7 +152,7 @@ def pow(a, b):
             if a._data.dtype.kind != "f":
                 a = a.to(dtypes.default_float)
         return Pow.apply(a, p=b)
-    return PowTensor.apply(*promote(a, lift(b, a)))
+    return PowTensor.apply(*operands(a, b))
 
 
 class Neg(Function):
@@ -264,7 +264,7 @@ class Maximum(Function):
 
 
 def maximum(a, b):
-    return Maximum.apply(*promote(a, lift(b, a)))
+    return Maximum.apply(*operands(a, b))
 
 
 class Minimum(Function):
@@ -278,7 +278,7 @@ class Minimum(Function):
 
 
 def minimum(a, b):
-    return Minimum.apply(*promote(a, lift(b, a)))
+    return Minimum.apply(*operands(a, b))
 
 
 def _split_ties(fn, g, flip):

@@ -61,6 +61,8 @@ def mm(a, b):
 
 def _check(op, a, b):
     sa, sb = a._data.shape, b._data.shape
+    if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0]:
+        return  # two matrices that fit: the common case, without the general checks below
     if a._data.ndim == 0 or b._data.ndim == 0:
         raise ShapeError(f"{op}: both arguments need at least 1 dimension, got {sa} and {sb}")
     ka = sa[-1]
