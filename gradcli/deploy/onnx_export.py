@@ -113,9 +113,9 @@ class Builder:
             fn = CONVERTERS.get(type(module))
             if fn is None:
                 raise ExportError(
-                    f"cannot export {_where(self.path)} to ONNX: no converter for "
-                    f"{type(module).__name__} (supported: {_names()}); leave it out of the model "
-                    "or use --format safetensors"
+                    f"cannot export {_where(self.path)} to ONNX: there is no converter for "
+                    f"{type(module).__name__}; leave it out of the model, or export the weights "
+                    "with --format safetensors"
                 )
             with gradcli.no_grad():
                 sample = module(*[v.sample for v in inputs])
@@ -133,10 +133,6 @@ class Builder:
 
 def _where(path: str) -> str:
     return f"model layer '{path}'" if path else "the model"
-
-
-def _names() -> str:
-    return ", ".join(sorted({t.__name__ for t in CONVERTERS}))
 
 
 def transform_nodes(b: Builder, transforms: list[dict], x: Value) -> Value:
