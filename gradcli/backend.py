@@ -136,21 +136,30 @@ def device_of(array) -> device:
 
 
 def to_device(array, dev: device):
-    """Copy `array` to `dev` (no copy when it is already there)."""
+    """Copy `array` to `dev` (no copy when it is already there).
+
+    Moving data to a GPU also makes that GPU CuPy's current device: CuPy runs every kernel on
+    the current device and allocates its output there, and an input on another GPU fails
+    ("peer access is unavailable") or is read across the bus. gradcli has no per-op device
+    switch, so one process computes on one GPU: the one its data went to last (as
+    `torch.cuda.set_device` would be called for it).
+    """
     if dev.type == "cpu":
         if _cupy is not None and isinstance(array, _cupy.ndarray):
             return _cupy.asnumpy(array)
         return array
     cp = require_cupy()
-    if dev.index >= cp.cuda.runtime.getDeviceCount():
+    runtime = cp.cuda.runtime
+    if dev.index >= runtime.getDeviceCount():
         raise DeviceError(
             f"device '{dev}' does not exist: this machine has "
-            f"{cp.cuda.runtime.getDeviceCount()} GPU(s) (cuda:0 ...)"
+            f"{runtime.getDeviceCount()} GPU(s) (cuda:0 ...)"
         )
+    if runtime.getDevice() != dev.index:
+        runtime.setDevice(dev.index)
     if isinstance(array, cp.ndarray) and array.device.id == dev.index:
         return array
-    with cp.cuda.Device(dev.index):
-        return cp.asarray(array)
+    return cp.asarray(array)  # copies from the host, or from another GPU
 
 
 def memory_info(dev: device) -> dict | None:
