@@ -119,8 +119,42 @@ class Distributed(Strict):
     )
 
 
+class TensorBoardLogger(Strict):
+    histograms: bool = Field(False, description="Also a histogram of each weight every epoch.")
+
+
 class Output(Strict):
     runs_dir: str = "runs"
+    loggers: list[Literal["csv", "tensorboard", "mlflow"]] = Field(
+        default_factory=lambda: ["csv"],
+        description="csv: metrics.csv (always written: resume and curves read it); "
+        "tensorboard: <run>/tensorboard/; mlflow: $MLFLOW_TRACKING_URI, else mlruns/ next to "
+        "runs_dir.",
+    )
+    tensorboard: TensorBoardLogger = Field(default_factory=TensorBoardLogger)
+
+    @field_validator("loggers")
+    @classmethod
+    def _once(cls, v):
+        twice = sorted({name for name in v if v.count(name) > 1})
+        if twice:
+            raise ValueError(f"{twice[0]} is listed twice; list each logger once")
+        return v
+
+
+class Sweep(Strict):
+    """Read by `gradcli sweep CONFIG` (its flags win); `gradcli train` ignores it."""
+
+    params: dict[str, str | list[str | int | float | bool]] = Field(
+        default_factory=dict,
+        description="KEY: SPEC as --param takes it, e.g. optimizer.lr: log:1e-4..1e-1, "
+        "model.layers[0].linear: int:32..256, data.batch_size: [32, 64].",
+    )
+    trials: PositiveInt | None = Field(None, description="Default: the whole grid, else 20.")
+    sampler: Literal["tpe", "random", "grid"] = "tpe"
+    metric: Metric | None = Field(None, description="Default: train.checkpoint.best_metric.")
+    prune: bool | None = Field(None, description="Stop bad trials early (default: on with tpe).")
+    jobs: PositiveInt = Field(1, description="Trials trained at once, in parallel processes.")
 
 
 def _check_name(cls, v: str) -> str:
@@ -199,6 +233,7 @@ def _make_config() -> type[BaseModel]:
         train: Train = Field(default_factory=Train)
         output: Output = Field(default_factory=Output)
         distributed: Distributed = Field(default_factory=Distributed)
+        sweep: Sweep | None = Field(None, description="Hyperparameter search: gradcli sweep.")
         _source: Any = PrivateAttr(None)  # load.Source: where each key came from, for errors
 
         def where(self, *path) -> str:

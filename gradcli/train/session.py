@@ -21,6 +21,7 @@ from gradcli.distributed.startup import start_together
 from gradcli.errors import CheckpointError, ConfigError, GradcliError
 from gradcli.train import checkpoint as ckpt_io
 from gradcli.train.callbacks import Checkpoints, run_outputs
+from gradcli.train.loggers import check_loggers  # importing it registers the loggers
 from gradcli.train.run import RunLock, is_run_dir, mark, new_run_dir
 from gradcli.train.state import NonFiniteError, TrainingInterrupted
 from gradcli.train.trainer import Trainer
@@ -96,6 +97,7 @@ def start(
         nonlocal config
         if isinstance(config, str | Path):
             config = load_config(config, overrides)
+        check_loggers(config)  # a missing extra fails before data is loaded or a folder made
         dev, notices = _device(device or config.device)
         trainer = Trainer(config, dev, data_root=data_root, world=_world(world, config, dev))
         if not world.is_main:
@@ -142,6 +144,7 @@ def resume(
 def _resume(path, overrides, run_dir, device, data_root, display, command, world) -> Run:
     ck, config, ck_path = from_checkpoint(path, overrides)
     ckpt_io.check_resumable(ck, ck_path)
+    check_loggers(config)
     home, elsewhere = _resume_home(ck_path, run_dir)
     lock = folder = run = None
     if home is not None:
