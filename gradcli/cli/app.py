@@ -18,6 +18,7 @@ from gradcli.cli.export import export
 from gradcli.cli.inspect_graph import inspect_graph
 from gradcli.cli.options import Command, Group
 from gradcli.cli.predict import predict
+from gradcli.cli.sweep import sweep
 from gradcli.cli.torch_run import CONTEXT, torch_run
 from gradcli.cli.train import train
 from gradcli.distributed.world import abort_job, job_rank
@@ -40,6 +41,7 @@ app.command(cls=Command)(train)
 app.command("eval", cls=Command)(eval_)
 app.command("export", cls=Command)(export)
 app.command("inspect-graph", cls=Command)(inspect_graph)
+app.command("sweep", cls=Command)(sweep)
 app.command("predict", cls=Command)(predict)
 app.command("torch-run", cls=Command, context_settings=CONTEXT)(torch_run)
 
