@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gradcli.experiments.runs import RunRecord, RunsError, is_run, read_metrics, read_run
+from gradcli.experiments.run_files import read_metrics
+from gradcli.experiments.runs import RunRecord, RunsError, is_run, read_run
 from gradcli.train.atomic import atomic_write
 
 PANEL_IN = (5.5, 4.5)  # inches per panel (width, height)

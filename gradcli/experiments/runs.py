@@ -6,44 +6,41 @@
 Any folder holding config.yaml and metrics.csv is a run (every gradcli version wrote both) and
 reads without error: a missing piece is None, a damaged file is a notice on the record.
 
-The status is told from what the folder holds:
+The status is told from what the folder holds, in this order:
 
 - running: a process holds its lock (`.gradcli.owner` is there and `.gradcli.lock` is taken);
 - finished: summary.json, written when a run ends, covers the last step in metrics.csv (one
-  behind it is from before a resume that did not finish); without one, the planned epochs
-  are all in metrics.csv;
-- failed: `.gradcli.owner` was left behind by a process that never released its lock (killed,
-  crashed), or training went on past the last checkpoint, or this version's run (it has the
-  `.gradcli-run` marker) wrote no checkpoint at all;
-- interrupted: the last checkpoint is at the last step: a stop by a signal writes one there.
+  behind it is from before a resume that did not finish);
+- failed, "killed": `.gradcli.owner` was left by a process that no longer holds the lock;
+- failed: metrics.csv goes on past the last checkpoint's step;
+- finished, "no summary.json": the planned epochs or steps are done, or it stopped early;
+- interrupted: the last checkpoint is at the last step (a stop by a signal writes one there);
+- failed: a run of this version (it has the `.gradcli-run` marker) with no last checkpoint;
+- None: nothing tells (an older run's folder copied without its checkpoints and summary).
 
-A failure within the steps after a checkpoint that were not yet logged reads as interrupted:
-today's files cannot tell them apart. A summary.json with a `status` key is taken at its word.
+A failure in the steps after a checkpoint that were not yet logged reads as interrupted:
+today's files cannot tell the two apart. A summary.json with a `status` key (`interrupted` or
+`failed`, with an `error` line) is taken at its word, for runs that write one when they stop.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 import re
-import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from gradcli.config.load import read_config
 from gradcli.errors import GradcliError
-from gradcli.train.metrics import read_rows
+from gradcli.experiments.run_files import checkpoint_meta, config_file, json_file, metrics_file
 
 # the lock protocol of gradcli.train.run.RunLock: the owner file exists exactly while the lock
 # is held, so a folder without it is not probed (probing takes the lock for a moment)
 from gradcli.train.run import _LOCK, _OWNER, MARKER
 
 STATUSES = ("running", "finished", "interrupted", "failed")
-_MAX_JSON = 10_000_000  # bytes: a summary or marker is a page; anything larger is not one
 _STAMP = re.compile(r"(\d{8}-\d{6})(-\d+)?")  # new_run_dir's folder names
 
 
@@ -141,11 +138,11 @@ def read_run(folder: str | Path) -> RunRecord:
     """Everything `gradcli runs` shows about one run folder. Never raises for a damaged file."""
     folder = Path(folder)
     notices: list[str] = []
-    marker = _json_file(folder / MARKER, notices)
-    summary = _json_file(folder / "summary.json", notices)
-    config = _config(folder / "config.yaml", notices)
-    rows = _metrics(folder / "metrics.csv", notices)
-    checkpoint = _checkpoint_meta(folder / "checkpoints" / "last.safetensors", notices)
+    marker = json_file(folder / MARKER, notices)
+    summary = json_file(folder / "summary.json", notices)
+    config = config_file(folder / "config.yaml", notices)
+    rows = metrics_file(folder / "metrics.csv", notices)
+    checkpoint = checkpoint_meta(folder / "checkpoints" / "last.safetensors", notices)
     epoch_rows = [r for r in rows if r.get("kind") == "epoch"]
     # a run resumed in place with more epochs keeps its first config.yaml: its checkpoint's
     # config is the one it trains by
@@ -224,125 +221,13 @@ def _lock_holder(folder: Path) -> str | None:
     try:
         lock.acquire()
     except Timeout:
-        owner = _json_file(owner_file, [])
+        owner = json_file(owner_file, [])
         pid, host = owner.get("pid"), owner.get("host")
         return f"process {pid} on {host}" if pid and host else "another process"
     except OSError:
         return None  # a read-only copy: nothing can train into it
     lock.release()
     return ""
-
-
-def _checkpoint_meta(path: Path, notices: list[str]) -> dict:
-    """A checkpoint's gradcli metadata, from its header alone (no tensors are read)."""
-    if not path.is_file():
-        return {}
-    import safetensors
-
-    try:
-        with safetensors.safe_open(str(path), "numpy") as f:
-            meta = json.loads((f.metadata() or {})["gradcli"])
-        if not isinstance(meta, dict):
-            raise ValueError("its metadata is not a JSON object")
-    except Exception as e:  # noqa: BLE001 - any damage is a notice, never a traceback
-        notices.append(f"{_rel(path)} cannot be read ({_why(e)})")
-        return {}
-    return meta
-
-
-# ---- files ---------------------------------------------------------------------------------
-
-
-def _regular(path: Path, notices: list[str], limit: int) -> bytes | None:
-    """The bytes of a regular file of at most `limit` bytes; None (and a notice) otherwise."""
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    except OSError as e:
-        notices.append(f"{_rel(path)} cannot be read ({e.strerror or e})")
-        return None
-    if not stat.S_ISREG(st.st_mode):  # a FIFO would block, /dev/zero never end
-        notices.append(f"{_rel(path)} is not a regular file; ignored")
-        return None
-    if st.st_size > limit:
-        notices.append(f"{_rel(path)} is {st.st_size:,} bytes, too big to be gradcli's; ignored")
-        return None
-    try:
-        return path.read_bytes()
-    except OSError as e:
-        notices.append(f"{_rel(path)} cannot be read ({e.strerror or e})")
-        return None
-
-
-def _json_file(path: Path, notices: list[str]) -> dict:
-    raw = _regular(path, notices, _MAX_JSON)
-    if raw is None:
-        return {}
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError) as e:
-        notices.append(f"{_rel(path)} is damaged ({_why(e)}); ignored")
-        return {}
-    if not isinstance(data, dict):
-        notices.append(f"{_rel(path)} is damaged (not a JSON object); ignored")
-        return {}
-    return data
-
-
-def _config(path: Path, notices: list[str]) -> dict:
-    if not path.is_file():
-        return {}
-    try:
-        data, _ = read_config(path)  # bounded: size, nesting, aliases
-    except GradcliError as e:
-        notices.append(f"config.yaml is damaged ({_why(e)}); ignored")
-        return {}
-    if not isinstance(data, dict):
-        notices.append("config.yaml is damaged (not a mapping); ignored")
-        return {}
-    return data
-
-
-def read_metrics(folder: str | Path, notices: list[str] | None = None) -> list[dict]:
-    """metrics.csv's rows with numbers as numbers (empty cells None); torn rows left out."""
-    return _metrics(Path(folder) / "metrics.csv", [] if notices is None else notices)
-
-
-def _metrics(path: Path, notices: list[str]) -> list[dict]:
-    if not path.is_file():
-        return []
-    try:
-        raw = read_rows(path)
-    except (OSError, csv.Error) as e:
-        notices.append(f"metrics.csv cannot be read ({_why(e)}); its rows are left out")
-        return []
-    rows, torn = [], 0
-    for r in raw:
-        row = _metrics_row(r)
-        if row is None:
-            torn += 1
-        else:
-            rows.append(row)
-    if torn:
-        notices.append(f"metrics.csv: {torn} damaged row(s) left out")
-    return rows
-
-
-def _metrics_row(raw: dict) -> dict | None:
-    if None in raw or raw.get("kind") not in ("step", "epoch"):
-        return None  # more fields than columns, a torn line, or not a row of ours
-    epoch, step = _int_text(raw.get("epoch")), _int_text(raw.get("step"))
-    if epoch is None or step is None:
-        return None
-    row: dict = {"kind": raw["kind"], "epoch": epoch, "step": step}
-    for key, text in raw.items():
-        if key not in row:
-            try:
-                row[key] = float(text) if text not in (None, "") else None
-            except ValueError:
-                row[key] = None
-    return row
 
 
 # ---- small readers -------------------------------------------------------------------------
@@ -396,19 +281,3 @@ def _float(x, default=None) -> float | None:
 
 def _finite(x) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def _int_text(text) -> int | None:
-    try:
-        return int(text)
-    except (TypeError, ValueError):
-        return None
-
-
-def _rel(path: Path) -> str:
-    return f"{path.parent.name}/{path.name}" if path.parent.name == "checkpoints" else path.name
-
-
-def _why(e: BaseException) -> str:
-    text = " ".join(str(e).split()) or type(e).__name__
-    return text if len(text) <= 120 else text[:117] + "..."

@@ -17,7 +17,8 @@ from gradcli.experiments.compare import (
     differing_keys,
     flatten,
 )
-from gradcli.experiments.runs import RunsError, read_metrics
+from gradcli.experiments.run_files import read_metrics
+from gradcli.experiments.runs import RunsError
 from gradcli.train import session
 from gradcli.train.state import NonFiniteError
 
