@@ -180,9 +180,9 @@ def _status(folder, record: RunRecord, marker: dict, summary: dict, checkpoint: 
         return "running", f"trained by {holder}"
     last, stale = record.steps, ""
     said, steps = summary.get("status"), _int(summary.get("steps"))
-    if said in STATUSES and said != "running":
-        return said, _first_str(summary.get("error")) or ""
-    if steps is not None and (last is None or steps >= last):
+    if steps is not None and (last is None or steps >= last):  # it covers the whole run
+        if said in ("interrupted", "failed"):
+            return said, _first_str(summary.get("error")) or ""
         return "finished", "stopped early" if summary.get("stopped_early") is True else ""
     if steps is not None:
         stale = f"summary.json is from step {steps}, before a resume; "

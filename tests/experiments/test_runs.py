@@ -158,6 +158,17 @@ def test_a_failure_after_the_last_checkpoint_is_failed(runs, tmp_path):
     assert r.status == "failed" and "past its last checkpoint (step 8)" in r.detail
 
 
+def test_a_status_in_summary_json_is_taken_while_it_covers_the_run(runs, tmp_path):
+    _, made = runs  # the format a run could write when it stops (see runs.py)
+    said = tmp_path / "said"
+    shutil.copytree(made["interrupted"], said)
+    summary = {"steps": 8, "status": "failed", "error": "the loss became nan at step 9"}
+    (said / "summary.json").write_text(json.dumps(summary))
+    assert (read_run(said).status, read_run(said).detail) == ("failed", summary["error"])
+    (said / "summary.json").write_text(json.dumps({**summary, "steps": 6}))  # before a resume
+    assert read_run(said).status == "interrupted"
+
+
 def test_damaged_files_are_notices_never_errors(runs, tmp_path):
     _, made = runs
     hurt = tmp_path / "hurt"
@@ -190,6 +201,33 @@ def test_list_is_newest_first_and_filters_by_name(runs):
     assert find_runs(records[0].folder) == [records[0].folder]  # a run folder lists itself
     with pytest.raises(RunsError, match="is not a folder"):
         list_runs(root / "nowhere")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_a_training_process_is_running_then_interrupted_or_killed(tmp_path, sig):
+    config = yaml.safe_load(yaml.safe_dump(BASE))
+    config["train"]["epochs"] = 100_000  # stopped long before its end
+    (tmp_path / "long.yaml").write_text(yaml.safe_dump(config))
+    folder = tmp_path / "long"
+    proc = subprocess.Popen([sys.executable, "-m", "gradcli", "train", tmp_path / "long.yaml",
+                             "--run-dir", folder, "-q"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not (folder / "checkpoints" / "last.safetensors").exists():
+            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+            time.sleep(0.01)
+        running = read_run(folder)
+        os.kill(proc.pid, sig)
+        proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert running.status == "running" and f"process {proc.pid} on" in running.detail
+    stopped = read_run(folder)
+    if sig == signal.SIGINT:
+        assert stopped.status == "interrupted" and stopped.detail.startswith("resumable from")
+    else:  # no chance to release the folder: its owner file stays
+        assert stopped.status == "failed" and stopped.detail.startswith("killed")
 
 
 def gradcli(*args, cwd=None):
