@@ -11,7 +11,10 @@ Three views of the same step (forward, cross-entropy, backward, SGD with momentu
 
 Timers wrap the methods at run time (nothing in gradcli is changed); they add well under a
 microsecond per call. gradcli and the reference step in turns, but one step is short against
-the machine's drift only on a quiet machine: prefer one, and `OPENBLAS_NUM_THREADS=1`.
+the machine's drift only on a quiet machine: prefer one, and `OPENBLAS_NUM_THREADS=1`. On a
+busy machine, `--clock cpu` times with the process's CPU time (all its threads) instead of the
+wall clock: time spent waiting for a core is left out, so the per-kernel costs stay comparable
+(but a kernel that runs on two threads then shows its CPU cost, not its wall time).
 
     python -m benchmarks.profiling --network lenet --batch 64
 """
@@ -45,6 +48,7 @@ MATCHING = {
     "Linear": ("_linear", "_linear_backward"),
     "NllLoss": ("_Net._loss", None),
 }
+CLOCK = [time.perf_counter]  # or time.process_time (--clock cpu)
 REF_FUNCTIONS = ("_linear", "_linear_backward", "_relu_", "_relu_backward_")
 REF_METHODS = (
     (numpy_ref._Conv, "forward"), (numpy_ref._Conv, "backward"),
@@ -64,11 +68,11 @@ class Timers:
         seconds, calls = self.seconds, self.calls
 
         def timed(*args, **kwargs):
-            t0 = time.perf_counter()
+            t0 = CLOCK[0]()
             try:
                 return fn(*args, **kwargs)
             finally:
-                seconds[label] += time.perf_counter() - t0
+                seconds[label] += CLOCK[0]() - t0
                 calls[label] += 1
 
         return timed
@@ -130,12 +134,12 @@ def kernels(step, net, x, y, steps: int):
             t.seconds.clear()
             t.calls.clear()
         for _ in range(steps):
-            t0 = time.perf_counter()
+            t0 = CLOCK[0]()
             step(1)
-            t1 = time.perf_counter()
+            t1 = CLOCK[0]()
             net.step(x, y)
             totals["gradcli"] += t1 - t0
-            totals["numpy"] += time.perf_counter() - t1
+            totals["numpy"] += CLOCK[0]() - t1
     return g, totals["gradcli"], r, totals["numpy"]
 
 
@@ -144,14 +148,14 @@ def phases(step, steps: int) -> dict:
     model, loss_fn, opt, x, y = step.model, step.loss_fn, step.opt, step.x, step.y
     parts = defaultdict(list)
     for _ in range(steps):
-        t0 = time.perf_counter()
+        t0 = CLOCK[0]()
         opt.zero_grad()
         loss = loss_fn(model(x), y)
-        t1 = time.perf_counter()
+        t1 = CLOCK[0]()
         loss.backward()
-        t2 = time.perf_counter()
+        t2 = CLOCK[0]()
         opt.step()
-        t3 = time.perf_counter()
+        t3 = CLOCK[0]()
         parts["forward + loss"].append(t1 - t0)
         parts["backward"].append(t2 - t1)
         parts["zero_grad + optimizer step"].append(t3 - t2)
@@ -250,11 +254,26 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=30, help="steps per measurement")
     p.add_argument("--top", type=int, default=15, help="cProfile lines to show")
     p.add_argument(
+        "--threads",
+        type=int,
+        help="gradcli.set_num_threads(N): BLAS threads and gradcli's conv/pool workers "
+        "(default: the thread policy's default, every available core)",
+    )
+    p.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall: elapsed time; cpu: the process's CPU time, steadier on a busy machine",
+    )
+    p.add_argument(
         "--cold-allocator", action="store_true", help="skip warming glibc's malloc (see timing)"
     )
     args = p.parse_args(argv)
     if not args.cold_allocator:
         warm_allocator()
+    if args.threads is not None:
+        gradcli.set_num_threads(args.threads)
+    CLOCK[0] = time.process_time if args.clock == "cpu" else time.perf_counter
     console = Console(highlight=False, width=132)
     for network in args.network.split(","):
         for batch in args.batch.split(","):

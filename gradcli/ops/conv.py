@@ -2,9 +2,9 @@
 
 The kernels and their layout are in `conv_kernels`. The forward saves the columns, not the
 input: the weight gradient needs exactly them, and rebuilding them would cost a second im2col.
-Forward and backward run on slices of the batch through `_parallel.for_batch`, which shares them
-out to threads on the CPU; the backward's slices are also capped in size, so that its scratch
-(the widened gradient and W^T g) stays small instead of growing with the batch.
+Forward and backward run on slices of the batch through `_parallel.for_batch`: slices of a
+few samples whose columns stay in cache between the copy and the product, shared out to threads
+on the CPU. The backward's scratch (W^T g) is then a slice's, not the batch's.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from gradcli.ops.conv_kernels import col2im, col2im_rows, forward_slice, im2col
 from gradcli.ops.conv_kernels import weight_matrix as _weight_matrix
 
 __all__ = ["conv1d", "conv2d", "col2im", "im2col"]  # the last two: conv_transpose shares them
-
-SCRATCH_BYTES = 1 << 21  # backward scratch per slice of the batch (measured: 1-4 MiB are level)
 
 
 class Convolution(Function):
@@ -40,7 +38,7 @@ class Convolution(Function):
         def part(lo, hi):
             forward_slice(x, wm, b, cols, y, lo, hi, w.shape[2:], out_hw, stride, pads, dilation)
 
-        for_batch(part, n, x, cols.size)
+        for_batch(part, n, x, cols.nbytes // max(1, n))
         need_x, need_w = self.needs_input_grad[:2]
         self.save_for_backward(cols if need_w else None, w if need_x else None)
         return y.reshape(n, o, *out_hw)
@@ -62,9 +60,9 @@ class Convolution(Function):
             wt = _weight_matrix(w, groups).swapaxes(1, 2)
             hp, wp = h + pt + pb, wd + pl + pr
             buf = xp.empty((n, c, (hp + 1) * wp) if rows else (n, c, hp, wp), g.dtype)
-        # per sample: W^T g (as wide as the padded input on the rows path) and the gradient
+        # bytes per sample: W^T g (as wide as the padded input on the rows path), the columns
         scratch = wt.shape[1] * out_hw[0] * (wp if rows else out_hw[1]) if w is not None else 0
-        chunk = max(1, SCRATCH_BYTES // max(1, scratch * g.itemsize))
+        per_sample = max(scratch * g.itemsize, 0 if cols is None else cols.nbytes // max(1, n))
 
         def part(lo, hi):
             if gw_each is not None:
@@ -80,7 +78,7 @@ class Convolution(Function):
                     kernel = wshape[2:]
                     col2im(wt @ gy[lo:hi], part_shape, kernel, out_hw, stride, pads, dilation, out)
 
-        for_batch(part, n, g, n * max(scratch, gy[0].size), chunk)
+        for_batch(part, n, g, per_sample)
         gx = gw = gb = None
         if gw_each is not None:
             # summed over the batch only now, in one order whatever the slices were

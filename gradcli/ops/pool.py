@@ -123,7 +123,7 @@ class MaxPool2D(Function):
                 xp.multiply(won, arg.dtype.type(k), out=k_won)
                 xp.maximum(a, k_won, out=a)
 
-        for_batch(part, n, x, x.size)
+        for_batch(part, n, x, x.nbytes // max(1, n))
         if indices_out is not None:
             indices_out.append(self._flat_indices(arg))
         self.save_for_backward(arg if self.needs_input_grad[0] else None)
@@ -152,7 +152,7 @@ class MaxPool2D(Function):
             if disjoint:
                 gp += 0.0  # g * False is -0.0 where g < 0; PyTorch's zeros are +0.0
 
-        for_batch(part, g.shape[0], g, gxp.size)
+        for_batch(part, len(gxp), g, gxp.nbytes // max(1, len(gxp)))
         return _crop(gxp, shape, pads)
 
     def _flat_indices(self, arg):

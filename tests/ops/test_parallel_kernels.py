@@ -9,17 +9,17 @@ from gradcheck import gradcheck
 
 import gradcli
 import gradcli.ops._parallel as parallel
-import gradcli.ops.conv as conv_module
 from gradcli.ops.conv import conv2d
 from gradcli.ops.pool import max_pool2d
 
 
-def split(monkeypatch, threads, scratch=None):
-    """Force `threads` slices even for tiny inputs (and, with `scratch`, slices of one sample)."""
+def split(monkeypatch, threads, slice_bytes=None):
+    """Force `threads` threads even for tiny inputs (and, with `slice_bytes=1`, slices of one
+    sample)."""
     monkeypatch.setattr(parallel, "workers", lambda: threads)
-    monkeypatch.setattr(parallel, "MIN_WORK", 1)
-    if scratch is not None:
-        monkeypatch.setattr(conv_module, "SCRATCH_BYTES", scratch)
+    monkeypatch.setattr(parallel, "MIN_BYTES", 1)
+    if slice_bytes is not None:
+        monkeypatch.setattr(parallel, "SLICE_BYTES", slice_bytes)
 
 
 def conv_step(x, w, b, **kw):
@@ -39,15 +39,15 @@ CONV_CASES = [  # (batch, x shape without batch, weight shape, options)
 
 
 @pytest.mark.parametrize("batch, xs, ws, kw", CONV_CASES)
-@pytest.mark.parametrize("threads, scratch", [(2, None), (3, None), (2, 1)])
-def test_conv2d_split_is_bit_identical(monkeypatch, batch, xs, ws, kw, threads, scratch):
+@pytest.mark.parametrize("threads, slice_bytes", [(2, None), (3, None), (2, 1), (1, 1)])
+def test_conv2d_split_is_bit_identical(monkeypatch, batch, xs, ws, kw, threads, slice_bytes):
     r = np.random.default_rng(batch)
     x = r.standard_normal((batch, *xs)).astype(np.float32)
     w = r.standard_normal(ws).astype(np.float32)
     b = r.standard_normal(ws[0]).astype(np.float32)
-    split(monkeypatch, 1)
+    split(monkeypatch, 1, slice_bytes=1 << 40)  # one slice, one thread
     whole = conv_step(x, w, b, **kw)
-    split(monkeypatch, threads, scratch)
+    split(monkeypatch, threads, slice_bytes)
     for got, expected in zip(conv_step(x, w, b, **kw), whole):
         np.testing.assert_array_equal(got, expected)
 
@@ -67,15 +67,15 @@ def pool_step(x, **kw):
 def test_max_pool2d_split_is_bit_identical(monkeypatch, batch, kw):
     x = np.random.default_rng(batch).standard_normal((batch, 3, 9, 8)).astype(np.float32)
     x[:, :, 0, :2] = 1.5  # ties inside a window: the first one wins either way
-    split(monkeypatch, 1)
+    split(monkeypatch, 1, slice_bytes=1 << 40)
     whole = pool_step(x, **kw)
-    split(monkeypatch, 2)
+    split(monkeypatch, 2, slice_bytes=1)
     for got, expected in zip(pool_step(x, **kw), whole):
         np.testing.assert_array_equal(got, expected)
 
 
 def test_split_gradients_match_finite_differences(monkeypatch):
-    split(monkeypatch, 2, scratch=1)
+    split(monkeypatch, 2, slice_bytes=1)
     r = np.random.default_rng(0)
     x, w, b = r.standard_normal((3, 2, 6, 5)), r.standard_normal((4, 2, 3, 3)), r.standard_normal(4)
     gradcheck(lambda x, w, b: max_pool2d(conv2d(x, w, b, padding=1), 2), x, w, b)
@@ -89,7 +89,8 @@ def test_for_batch_covers_every_sample_once_in_capped_slices(monkeypatch):
         with lock:
             seen.append((lo, hi))
 
-    parallel.for_batch(fn, 11, np.zeros(11), 11, chunk=2)
+    monkeypatch.setattr(parallel, "SLICE_BYTES", 16)
+    parallel.for_batch(fn, 11, np.zeros(11), 8)
     assert sorted(i for lo, hi in seen for i in range(lo, hi)) == list(range(11))
     assert max(hi - lo for lo, hi in seen) == 2
 
@@ -97,7 +98,7 @@ def test_for_batch_covers_every_sample_once_in_capped_slices(monkeypatch):
 def test_for_batch_stays_on_one_thread_for_small_work():
     names = []
     parallel.for_batch(lambda lo, hi: names.append(threading.current_thread().name), 4,
-                       np.zeros(4), parallel.MIN_WORK - 1)  # fmt: skip
+                       np.zeros(4), parallel.MIN_BYTES // 4 - 1)  # fmt: skip
     assert names == [threading.current_thread().name]
 
 
