@@ -9,8 +9,9 @@ import json
 import stat
 from pathlib import Path
 
-from gradcli.config.load import read_config
-from gradcli.errors import GradcliError
+import yaml
+
+from gradcli.config.load import MAX_BYTES, MAX_DEPTH, MAX_NODES
 from gradcli.train.metrics import read_rows
 
 _MAX_JSON = 10_000_000  # bytes: a summary or marker is a page; anything larger is not one
@@ -71,17 +72,44 @@ def json_file(path: Path, notices: list[str]) -> dict:
 
 
 def config_file(path: Path, notices: list[str]) -> dict:
-    if not path.is_file():
+    """config.yaml as written, bounded as a config file is (size, nesting, alias expansion)."""
+    raw = _regular(path, notices, MAX_BYTES)
+    if raw is None:
         return {}
     try:
-        data, _ = read_config(path)  # bounded: size, nesting, aliases
-    except GradcliError as e:
+        data = _yaml(raw.decode("utf-8"))
+    except (yaml.YAMLError, ValueError, RecursionError) as e:  # UnicodeDecodeError: ValueError
         notices.append(f"config.yaml is damaged ({_why(e)}); ignored")
         return {}
     if not isinstance(data, dict):
         notices.append("config.yaml is damaged (not a mapping); ignored")
         return {}
     return data
+
+
+def _yaml(text: str):
+    """Safe-load YAML with libyaml where PyYAML has it: listing runs reads a config.yaml per
+    run, 1.3 ms each against 12 ms with the pure-Python loader (gradcli.config.load's, which
+    also records each key's line for error messages: not needed here)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        # aliases make a graph of the nodes: bound the tree that reading it would walk
+        todo, seen = [(node, 0)], 0
+        while todo:
+            node_, depth = todo.pop()
+            seen += 1
+            if seen > MAX_NODES or depth > MAX_DEPTH:
+                raise ValueError(f"over {MAX_NODES:,} values or {MAX_DEPTH} levels")
+            if isinstance(node_, yaml.MappingNode):
+                todo.extend((v, depth + 1) for _, v in node_.value)
+            elif isinstance(node_, yaml.SequenceNode):
+                todo.extend((v, depth + 1) for v in node_.value)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def read_metrics(folder: str | Path, notices: list[str] | None = None) -> list[dict]:

@@ -184,6 +184,10 @@ def test_damaged_files_are_notices_never_errors(runs, tmp_path):
         assert name in text
     assert r.name == "good" and r.epochs == 3  # from the marker, and the rows that were whole
     assert r.status is None and "no summary.json or readable checkpoint" in r.detail
+    bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    bomb += [f"{k}: &{k} [{', '.join([f'*{p}'] * 10)}]" for p, k in zip("abcde", "bcdef")]
+    (hurt / "config.yaml").write_text("\n".join(bomb))  # a million values once expanded
+    assert any("config.yaml is damaged (over 100,000" in n for n in read_run(hurt).notices)
     os.remove(hurt / "metrics.csv")
     os.mkfifo(hurt / "metrics.csv")  # a FIFO is not read (it would block)
     (hurt / "summary.json").write_bytes(b"\xff\xfe[1, 2]")
