@@ -165,3 +165,13 @@ def test_the_local_store_without_sqlalchemy_says_what_to_do(tmp_path, monkeypatc
     with pytest.raises(ConfigError, match="mlflow's local store .* needs sqlalchemy: pip install"):
         session.start(config(**ML), run_dir=tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_turned_on_at_a_resume_it_starts_with_the_run_so_far(client, tmp_path):
+    run_dir = tmp_path / "f"
+    train(run_dir, **LOGGED)
+    session.resume(run_dir, ["train.epochs=4", "output.loggers=[csv, mlflow]"]).fit()
+    (run,) = runs_named(client, "f")
+    assert_same_as_resumed_csv(client, run_dir, run.info.run_id)
+    history = client.get_metric_history(run.info.run_id, "epoch/val_loss")
+    assert [m.step for m in history] == [6, 12, 18, 24]

@@ -83,3 +83,11 @@ def test_missing_extra_is_one_line_before_any_folder(tmp_path, monkeypatch):
         "tensorboard extra: pip install 'gradcli[tensorboard]'"
     )
     assert not (tmp_path / "run").exists()
+
+
+def test_turned_on_at_a_resume_it_starts_with_the_run_so_far(tmp_path):
+    train(tmp_path, **LOGGED)
+    session.resume(tmp_path, ["train.epochs=4", "output.loggers=[csv, tensorboard]"]).fit()
+    acc = read(tmp_path)
+    assert_same_as_csv(tmp_path, acc)
+    assert [e.step for e in acc.Scalars("epoch/val_loss")] == [6, 12, 18, 24]

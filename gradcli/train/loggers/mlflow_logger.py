@@ -21,6 +21,7 @@ from pathlib import Path
 from gradcli.errors import ConfigError
 from gradcli.train.callbacks import OUTPUTS
 from gradcli.train.loggers.common import LoggerError, require, scalars
+from gradcli.train.metrics import read_rows
 from gradcli.train.state import Callback
 
 _SEND_S = 5.0  # metrics wait at most this long between batches (one request each)
@@ -81,6 +82,9 @@ class MLflowLogger(Callback):
                 self.logged = self._last_steps(run)
             else:
                 self.run_id = self._create().info.run_id
+                csv = self.run_dir / "metrics.csv"  # a run resumed with mlflow newly on
+                for row in read_rows(csv) if csv.is_file() else ():
+                    self._add(row)
         except (MlflowException, OSError) as e:
             raise LoggerError(f"mlflow: cannot start a run in {self.uri}: {_first(e)}") from None
 

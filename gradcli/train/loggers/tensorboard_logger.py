@@ -44,7 +44,9 @@ class TensorBoardLogger(Callback):
         st = trainer.state
         # A resumed run tells TensorBoard to drop what earlier writers logged at its
         # checkpoint's step or later (a killed run got further than its checkpoint), then puts
-        # back that step's rows, which metrics.csv (already cut back to the checkpoint) kept.
+        # back that step's rows, which metrics.csv (already cut back to the checkpoint) kept;
+        # all of them when the run had no TensorBoard before.
+        earlier = self.folder.is_dir() and any(self.folder.glob("events.out.tfevents.*"))
         # Event files are named by the second they were opened in, and read in name order:
         # the time in nanoseconds keeps a resume within the same second from overwriting the
         # file of the run it resumes, and sorts its file after that one.
@@ -54,8 +56,8 @@ class TensorBoardLogger(Callback):
         )  # fmt: skip
         if st.step and self.csv.is_file():
             for row in read_rows(self.csv):
-                if row.get("step") == str(st.step):
-                    self._scalars(row, st.step)
+                if row.get("step") == str(st.step) or not earlier:
+                    self._scalars(row, int(row["step"]))
             if st.history and st.history[-1]["step"] == st.step:
                 self._histograms(trainer, st.step)  # the weights are those of that epoch end
         text = yaml.safe_dump(trainer.config.model_dump(mode="json"), sort_keys=False)
