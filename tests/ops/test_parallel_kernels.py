@@ -116,3 +116,18 @@ def test_for_batch_raises_a_slice_error_and_restores_blas(monkeypatch):
         parallel.for_batch(fn, 4, np.zeros(4), 4)
     after = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
     assert after == before
+
+
+@pytest.mark.gpu
+def test_gpu_arrays_stay_on_the_calling_thread_in_slices(monkeypatch):
+    split(monkeypatch, 2, slice_bytes=1)
+    x = gradcli.tensor(np.ones((3, 2, 6, 6), np.float32), device="cuda", requires_grad=True)
+    w = gradcli.tensor(np.ones((4, 2, 3, 3), np.float32), device="cuda", requires_grad=True)
+    names = []
+    parallel.for_batch(lambda lo, hi: names.append(threading.current_thread().name), 3,
+                       x._data, 1 << 20)  # fmt: skip
+    assert names == [threading.current_thread().name] * 3  # sliced, but no thread hand-off
+    y = max_pool2d(conv2d(x, w, padding=1), 2)
+    y.sum().backward()
+    assert y.device.type == "cuda" and float(y.sum().item()) == pytest.approx(3 * 4 * 9 * 18)
+    assert x.grad.device.type == "cuda" and w.grad.device.type == "cuda"
