@@ -19,6 +19,10 @@ Everything an engine could do with numpy alone, and nothing it could not:
   winning sub-grid per window (uint8); its backward is a compare-and-write into each strided
   sub-grid. The preceding ReLU's backward is folded into it: one quarter-sized `out > 0` mask
   instead of a full-sized pass;
+- the convolution and pooling kernels run over the batch in slices of about 2 MiB (a slice's
+  columns stay in cache between the copy and the product), and with `threads` > 1 (default: the
+  count numpy's BLAS uses, which PyTorch gets too) each thread takes a contiguous range of the
+  batch: numpy releases the GIL in these calls; BLAS runs one thread per call meanwhile;
 - log-softmax and NLL are fused: the gradient is `softmax - onehot` written in place;
 - float32 throughout: scalars are Python floats, which NumPy 2 treats as weak.
 
@@ -33,11 +37,53 @@ Layouts follow PyTorch: activations (N, C, H, W), conv weights (O, C, kH, kW), l
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+from threadpoolctl import ThreadpoolController
 
 F32 = np.float32
+SLICE_BYTES = 1 << 21  # a slice's working set
+MIN_BYTES = 1 << 18  # per thread: less is not worth a hand-off
+
+
+def blas_threads() -> int:
+    """The thread count numpy's BLAS uses (its environment variable, else every core)."""
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        value = os.environ.get(var, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return os.cpu_count() or 1
+
+
+class _Slices:
+    """Runs a per-sample kernel `fn(lo, hi)` over the batch [0, n): one contiguous range per
+    thread, each range in slices of about SLICE_BYTES (`item_bytes` per sample)."""
+
+    def __init__(self, n, threads):
+        self.n, self.threads = n, max(1, threads)
+        self.pool = ThreadPoolExecutor(self.threads - 1) if self.threads > 1 else None
+        self.blas = ThreadpoolController() if self.threads > 1 else None
+
+    def run(self, fn, item_bytes):
+        n, step = self.n, max(1, SLICE_BYTES // item_bytes)
+
+        def each(lo, hi):
+            for start in range(lo, hi, step):
+                fn(start, min(start + step, hi))
+
+        parts = max(1, min(self.threads, n, n * item_bytes // MIN_BYTES))
+        if parts == 1:
+            each(0, n)
+            return
+        bounds = [n * i // parts for i in range(parts + 1)]
+        with self.blas.limit(limits=1, user_api="blas"):  # the two counts must not multiply
+            futures = [self.pool.submit(each, bounds[i], bounds[i + 1]) for i in range(1, parts)]
+            each(bounds[0], bounds[1])
+            for f in futures:
+                f.result()
 
 
 class _Net:
@@ -45,7 +91,8 @@ class _Net:
 
     SHAPES: tuple = ()  # ((name, shape), ...) in state_dict order
 
-    def __init__(self, batch_size: int, params=None, lr=0.01, momentum=0.9, seed=0):
+    def __init__(self, batch_size: int, params=None, lr=0.01, momentum=0.9, seed=0, threads=None):
+        self.threads = blas_threads() if threads is None else threads
         sizes = [math.prod(shape) for _, shape in self.SHAPES]
         total = sum(sizes)
         self.flat = np.empty(total, F32)
@@ -180,8 +227,9 @@ class _MaxPool2:
 
     OFFSETS = ((0, 0), (0, 1), (1, 0), (1, 1))
 
-    def __init__(self, n, c, h, w):
+    def __init__(self, n, c, h, w, slices):
         shape = (n, c, h // 2, w // 2)
+        self.slices = slices
         self.out = np.empty(shape, F32)
         self.arg = np.empty(shape, np.uint8)
         self._won = np.empty(shape, bool)
@@ -189,7 +237,11 @@ class _MaxPool2:
         self._gpos = np.empty(shape, F32)
 
     def forward(self, a):
-        out, arg, won, k_won = self.out, self.arg, self._won, self._k
+        self.slices.run(lambda lo, hi: self._forward(a[lo:hi], lo, hi), a[0].nbytes)
+        return self.out
+
+    def _forward(self, a, lo, hi):
+        out, arg, won, k_won = self.out[lo:hi], self.arg[lo:hi], self._won[lo:hi], self._k[lo:hi]
         np.copyto(out, a[:, :, 0::2, 0::2])
         arg.fill(0)
         for k, (i, j) in enumerate(self.OFFSETS[1:], start=1):
@@ -198,24 +250,26 @@ class _MaxPool2:
             np.maximum(out, v, out=out)
             np.multiply(won, np.uint8(k), out=k_won)
             np.maximum(arg, k_won, out=arg)  # winners' offsets only grow: the last one stays
-        return out
 
     def relu_backward(self, g, ga):
         """Gradient w.r.t. the ReLU's input, written into `ga` (N, C, H, W)."""
-        won, gpos = self._won, self._gpos
-        np.greater(self.out, 0, out=won)
-        np.multiply(g, won, out=gpos)
-        for k, (i, j) in enumerate(self.OFFSETS):
-            np.equal(self.arg, k, out=won)
-            np.multiply(gpos, won, out=ga[:, :, i::2, j::2])
+        self.slices.run(lambda lo, hi: self._relu_backward(g, ga, lo, hi), ga[0].nbytes)
         return ga
+
+    def _relu_backward(self, g, ga, lo, hi):
+        won, gpos, arg = self._won[lo:hi], self._gpos[lo:hi], self.arg[lo:hi]
+        np.greater(self.out[lo:hi], 0, out=won)
+        np.multiply(g[lo:hi], won, out=gpos)
+        for k, (i, j) in enumerate(self.OFFSETS):
+            np.equal(arg, k, out=won)
+            np.multiply(gpos, won, out=ga[lo:hi, :, i::2, j::2])
 
 
 class _Conv:
     """Buffers and kernels of one stride-1 convolution with square kernel `k` and padding `pad`."""
 
-    def __init__(self, n, c, h, w, o, k, pad, need_input_grad):
-        self.shape, self.k, self.pad = (n, c, h, w), k, pad
+    def __init__(self, n, c, h, w, o, k, pad, need_input_grad, slices):
+        self.shape, self.k, self.pad, self.slices = (n, c, h, w), k, pad, slices
         hp, wp = h + 2 * pad, w + 2 * pad
         oh, ow = self.out_hw = (hp - k + 1, wp - k + 1)
         self.xpad = np.zeros((n, c, hp, wp), F32) if pad else None
@@ -233,41 +287,57 @@ class _Conv:
 
     def forward(self, x, w, b):
         """(N, O, OH*OW) = im2col(x), one strided copy, then one batched product."""
-        n, c, h, wd = self.shape
+        self.slices.run(lambda lo, hi: self._forward(x, w, b, lo, hi), self.cols[0].nbytes)
+        return self.y
+
+    def _forward(self, x, w, b, lo, hi):
+        n, (_, c, h, wd) = hi - lo, self.shape
         k, pad, (oh, ow) = self.k, self.pad, self.out_hw
-        src = x
+        src = x[lo:hi]
         if pad:
-            self.xpad[:, :, pad : pad + h, pad : pad + wd] = x
-            src = self.xpad
+            self.xpad[lo:hi, :, pad : pad + h, pad : pad + wd] = src
+            src = self.xpad[lo:hi]
         sn, sc, sh, sw = src.strides
         windows = as_strided(src, (n, c, k, k, oh, ow), (sn, sc, sh, sw, sh, sw), writeable=False)
-        np.copyto(self.cols.reshape(n, c, k, k, oh, ow), windows)
-        np.matmul(w.reshape(w.shape[0], -1), self.cols, out=self.y)
-        self.y += b[:, None]
-        return self.y
+        np.copyto(self.cols[lo:hi].reshape(n, c, k, k, oh, ow), windows)
+        y = self.y[lo:hi]
+        np.matmul(w.reshape(w.shape[0], -1), self.cols[lo:hi], out=y)
+        y += b[:, None]
 
     def backward(self, gy, w, gw, gb):
         """Weight and bias gradients; returns the input gradient if built for it."""
-        # cols @ gy^T rather than gy @ cols^T: the same sums, faster in BLAS for these shapes
-        np.matmul(self.cols, gy.transpose(0, 2, 1), out=self.gw_each)
+        per_sample = self.gcols[0].nbytes if self.need_input_grad else self.cols[0].nbytes
+        self.slices.run(lambda lo, hi: self._backward(gy, w, lo, hi), per_sample)
         np.sum(self.gw_each, axis=0, out=gw.reshape(w.shape[0], -1).T)
         np.sum(gy, axis=(0, 2), out=gb)
         if not self.need_input_grad:
             return None
-        n, c, h, wd = self.shape
+        _, _, h, wd = self.shape
+        pad = self.pad
+        return self.gx.reshape(*self.gx.shape[:2], -1, wd + 2 * pad)[
+            :, :, pad : pad + h, pad : pad + wd
+        ]
+
+    def _backward(self, gy, w, lo, hi):
+        # cols @ gy^T rather than gy @ cols^T: the same sums, faster in BLAS for these shapes
+        gy = gy[lo:hi]
+        np.matmul(self.cols[lo:hi], gy.transpose(0, 2, 1), out=self.gw_each[lo:hi])
+        if not self.need_input_grad:
+            return
+        n, (_, c, _, wd) = hi - lo, self.shape
         k, pad, (oh, ow) = self.k, self.pad, self.out_hw
         o, wp = gy.shape[1], wd + 2 * pad
-        self.gy_wide[..., :ow] = gy.reshape(n, o, oh, ow)
-        np.matmul(w.reshape(o, -1).T, self.gy_wide.reshape(n, o, -1), out=self.gcols)
+        self.gy_wide[lo:hi, ..., :ow] = gy.reshape(n, o, oh, ow)
+        gcols = self.gcols[lo:hi]
+        np.matmul(w.reshape(o, -1).T, self.gy_wide[lo:hi].reshape(n, o, -1), out=gcols)
         run = oh * wp
-        blocks = self.gcols.reshape(n, c, k, k, run)
-        gx = self.gx
+        blocks = gcols.reshape(n, c, k, k, run)
+        gx = self.gx[lo:hi]
         gx.fill(0)
         for i in range(k):
             for j in range(k):  # col2im: one add of a whole run per plane and kernel offset
                 start = i * wp + j
                 gx[:, :, start : start + run] += blocks[:, :, i, j]
-        return gx.reshape(n, c, -1, wp)[:, :, pad : pad + h, pad : pad + wd]
 
 
 # ---- the networks -------------------------------------------------------------------------------
@@ -315,9 +385,11 @@ class NumpyLeNet(_Net):
     )  # fmt: skip
 
     def _alloc(self, n):
-        self._conv1 = _Conv(n, 1, 28, 28, 6, 5, 2, need_input_grad=False)
-        self._conv2 = _Conv(n, 6, 14, 14, 16, 5, 0, need_input_grad=True)
-        self._pool1, self._pool2 = _MaxPool2(n, 6, 28, 28), _MaxPool2(n, 16, 10, 10)
+        slices = self._slices = _Slices(n, self.threads)
+        self._conv1 = _Conv(n, 1, 28, 28, 6, 5, 2, need_input_grad=False, slices=slices)
+        self._conv2 = _Conv(n, 6, 14, 14, 16, 5, 0, need_input_grad=True, slices=slices)
+        self._pool1 = _MaxPool2(n, 6, 28, 28, slices)
+        self._pool2 = _MaxPool2(n, 16, 10, 10, slices)
         self._h3, self._h4 = np.empty((n, 120), F32), np.empty((n, 84), F32)
         self._g3, self._g4 = np.empty((n, 120), F32), np.empty((n, 84), F32)
         self._m3, self._m4 = np.empty((n, 120), bool), np.empty((n, 84), bool)
