@@ -69,7 +69,7 @@ def list_(
         which = f" named like {name!r}" if name else ""
         console.print(f"no runs{which} under {escape(str(runs_dir))}")
         return
-    console.print(_table(records, runs_dir))
+    console.print(_table(records, runs_dir), soft_wrap=False)  # fitted to the terminal
     for r in records:
         for notice in r.notices:
             err_console.print(f"[yellow]{escape(str(r.folder))}: {escape(notice)}[/yellow]")
@@ -102,14 +102,14 @@ def compare(
     if not result.differing:
         console.print("the configs are the same")
         return
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    table = _plain_table()
     table.add_column("config key", overflow="fold")  # whole, to paste into --set
     for label in result.labels:
         table.add_column(escape(label), overflow="fold")
     for key, values in result.differing.items():
         cells = [_value(values[label]) if label in values else "-" for label in result.labels]
         table.add_row(escape(key), *map(escape, cells))
-    console.print(table)
+    console.print(table, soft_wrap=False)
 
 
 def _table(records: list[RunRecord], runs_dir: Path) -> Table:
@@ -121,17 +121,17 @@ def _table(records: list[RunRecord], runs_dir: Path) -> Table:
     metrics = {r.best_metric for r in records if r.best_metric}
     shared = metrics.pop() if len(metrics) == 1 else None
     caption = f"best: {shared} @ the epoch it was reached" if shared else None
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
-                  caption=caption)  # fmt: skip
-    table.add_column("run", no_wrap=True)
+    table = _plain_table(caption)
+    # in a narrow terminal a cell wraps, or folds, but is never cut short with an ellipsis
+    table.add_column("run", no_wrap=True, overflow="fold")
     if with_name:
-        table.add_column("name")
-    table.add_column("started")
+        table.add_column("name", overflow="fold")
+    table.add_column("started", min_width=7)
     for heading in ("status", "epochs", "steps"):
         table.add_column(heading, no_wrap=True)
-    table.add_column("best")
+    table.add_column("best", min_width=6)
     table.add_column("wall", no_wrap=True)
-    table.add_column("device")
+    table.add_column("device", no_wrap=True)
     for folder, r in zip(folders, records):
         colour = _COLOURS.get(r.status or "")
         status = f"[{colour}]{r.status}[/{colour}]" if colour else "-"
@@ -145,6 +145,12 @@ def _table(records: list[RunRecord], runs_dir: Path) -> Table:
                  _duration(r.wall_s), escape(r.device or "-")]  # fmt: skip
         table.add_row(*cells)
     return table
+
+
+def _plain_table(caption: str | None = None) -> Table:
+    """Columns a space apart under a rule: as many columns as can be fit in 80."""
+    return Table(box=box.SIMPLE_HEAD, show_edge=False, padding=0, caption=caption,
+                 caption_justify="left")  # fmt: skip
 
 
 def _relative(folder: Path, runs_dir: Path) -> str:
