@@ -4,6 +4,8 @@ gradcli draws every random number (initialisers, dropout, randn on any device) f
 generator `gradcli.manual_seed` seeds, so `cuda.manual_seed` has nothing of its own to seed.
 """
 
+import numpy as np
+
 from gradcli import backend
 from gradcli.autograd.tensor_types import CUDA_TYPES
 from gradcli.errors import DeviceError
@@ -47,11 +49,42 @@ def empty_cache() -> None:
         backend.require_cupy().get_default_memory_pool().free_all_blocks()
 
 
+def set_device(device) -> None:
+    """The GPU gradcli computes on from now on, as `torch.cuda.set_device(local_rank)`."""
+    backend.to_device(np.zeros(0, np.float32), _cuda_device(device))
+
+
+def memory_allocated(device=None) -> int:
+    """Bytes the device's arrays occupy (CuPy's memory pool); 0 without a GPU."""
+    return _memory(device, "used")
+
+
+def memory_reserved(device=None) -> int:
+    """Bytes CuPy's pool holds on the device, in use or cached for reuse; 0 without a GPU."""
+    return _memory(device, "held")
+
+
+def mem_get_info(device=None) -> tuple[int, int]:
+    """(free, total) bytes of the device, as the driver reports them."""
+    info = backend.memory_info(_cuda_device(device))
+    return info["free"], info["total"]
+
+
 def manual_seed(seed: int) -> None:
     """Accepted for scripts that call it; see the module docstring (use gradcli.manual_seed)."""
 
 
 manual_seed_all = manual_seed
+
+
+def _memory(device, key) -> int:
+    if not is_available():
+        return 0
+    return backend.memory_info(_cuda_device(device))[key]
+
+
+def _cuda_device(device) -> backend.device:
+    return backend.device("cuda", _index(device))
 
 
 def _index(device) -> int:

@@ -67,3 +67,4 @@ def _cupy_standin_for_gpu_tests(request):
     finally:
         backend._cupy, backend._cupy_error = None, HIDDEN
         backend._default = backend.CPU
+        standin.cuda.runtime.setDevice(0)

@@ -9,6 +9,7 @@ tests. `cupy.cuda.runtime.getDeviceCount()` says 2 (`cupy._core.device_count`).
 
 from __future__ import annotations
 
+import builtins as _builtins
 import types
 
 import numpy as _np
@@ -89,7 +90,8 @@ def asnumpy(a, stream=None, order="C", out=None, *, blocking=True):
 
 
 def get_array_module(*args):
-    return _this if any(isinstance(a, ndarray) for a in args) else _np
+    # numpy's names (any, all, max, ...) shadow the builtins in this module
+    return _this if _builtins.any(isinstance(a, ndarray) for a in args) else _np
 
 
 def copyto(dst, src, casting="same_kind", where=None):
