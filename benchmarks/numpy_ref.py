@@ -21,8 +21,8 @@ Everything an engine could do with numpy alone, and nothing it could not:
   instead of a full-sized pass;
 - the convolution and pooling kernels run over the batch in slices of about 2 MiB (a slice's
   columns stay in cache between the copy and the product), and with `threads` > 1 (default: the
-  count numpy's BLAS uses, which PyTorch gets too) each thread takes a contiguous range of the
-  batch: numpy releases the GIL in these calls; BLAS runs one thread per call meanwhile;
+  count numpy's BLAS uses, which PyTorch gets too) the threads take the slices in turn: numpy
+  releases the GIL in these calls; BLAS runs one thread per call meanwhile;
 - log-softmax and NLL are fused: the gradient is `softmax - onehot` written in place;
 - float32 throughout: scalars are Python floats, which NumPy 2 treats as weak.
 
@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -59,8 +60,8 @@ def blas_threads() -> int:
 
 
 class _Slices:
-    """Runs a per-sample kernel `fn(lo, hi)` over the batch [0, n): one contiguous range per
-    thread, each range in slices of about SLICE_BYTES (`item_bytes` per sample)."""
+    """Runs a per-sample kernel `fn(lo, hi)` over the batch [0, n) in slices of about
+    SLICE_BYTES (`item_bytes` per sample), which the threads take in turn from a shared queue."""
 
     def __init__(self, n, threads):
         self.n, self.threads = n, max(1, threads)
@@ -68,20 +69,27 @@ class _Slices:
         self.blas = ThreadpoolController() if self.threads > 1 else None
 
     def run(self, fn, item_bytes):
-        n, step = self.n, max(1, SLICE_BYTES // item_bytes)
-
-        def each(lo, hi):
-            for start in range(lo, hi, step):
-                fn(start, min(start + step, hi))
-
+        n = self.n
         parts = max(1, min(self.threads, n, n * item_bytes // MIN_BYTES))
+        count = max(1, -(-n * item_bytes // SLICE_BYTES))
+        count = min(n, -(-count // parts) * parts)  # a multiple of the threads: balanced
+        bounds = [n * i // count for i in range(count + 1)]
+        todo, lock = iter(zip(bounds[:-1], bounds[1:])), threading.Lock()
+
+        def work():
+            while True:
+                with lock:
+                    item = next(todo, None)
+                if item is None:
+                    return
+                fn(*item)
+
         if parts == 1:
-            each(0, n)
+            work()
             return
-        bounds = [n * i // parts for i in range(parts + 1)]
         with self.blas.limit(limits=1, user_api="blas"):  # the two counts must not multiply
-            futures = [self.pool.submit(each, bounds[i], bounds[i + 1]) for i in range(1, parts)]
-            each(bounds[0], bounds[1])
+            futures = [self.pool.submit(work) for _ in range(parts - 1)]
+            work()
             for f in futures:
                 f.result()
 

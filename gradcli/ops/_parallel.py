@@ -17,6 +17,7 @@ split; the ops only say what one slice of it is.
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from gradcli import threads
@@ -49,25 +50,28 @@ def for_batch(fn, n: int, like, item_bytes: int) -> None:
     the batch (its device decides). Slices hold about SLICE_BYTES: the passes a kernel makes
     over a slice then find it in cache (measured on LeNet's convolutions: 15-25% less time than
     whole-batch passes at batch 256), and a slice's scratch stays small. On the CPU, with enough
-    work, the batch is cut into one contiguous range per thread first.
+    work, threads take the slices in turn from a shared queue: when another process holds up
+    one thread, the others take its share instead of waiting for it.
 
     >>> for_batch(lambda lo, hi: out[lo:hi].fill(1), len(out), out, out[0].nbytes)
     """
     parts = 1
     if n > 1 and device_of(like).type == "cpu":
         parts = max(1, min(workers(), n, n * item_bytes // MIN_BYTES))
-    step = max(1, SLICE_BYTES // max(1, item_bytes))
+    count = max(1, -(-n * item_bytes // SLICE_BYTES))
+    count = min(n, -(-count // parts) * parts) if n else 1  # a multiple of the threads: balanced
+    bounds = [n * i // count for i in range(count + 1)]
+    slices = iter(zip(bounds[:-1], bounds[1:]))
     if parts == 1:
-        _run_range(fn, 0, n, step)
+        for lo, hi in slices:
+            fn(lo, hi)
         return
-    bounds = [n * i // parts for i in range(parts + 1)]
+    slices = _Shared(slices)
     with _one_blas_thread():
         pool = _executor()
-        futures = [
-            pool.submit(_run_range, fn, bounds[i], bounds[i + 1], step) for i in range(1, parts)
-        ]
+        futures = [pool.submit(_take, fn, slices) for _ in range(parts - 1)]
         try:
-            _run_range(fn, bounds[0], bounds[1], step)
+            _take(fn, slices)
         finally:
             for f in futures:  # wait for every slice, even if ours raised
                 f.exception()
@@ -75,9 +79,23 @@ def for_batch(fn, n: int, like, item_bytes: int) -> None:
             f.result()
 
 
-def _run_range(fn, lo, hi, step):
-    for start in range(lo, hi, step):
-        fn(start, min(start + step, hi))
+class _Shared:
+    """An iterator that several threads draw from: each item goes to exactly one of them."""
+
+    def __init__(self, items):
+        self.items, self.lock = items, threading.Lock()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        with self.lock:
+            return next(self.items)
+
+
+def _take(fn, slices):
+    for lo, hi in slices:
+        fn(lo, hi)
 
 
 def _executor() -> ThreadPoolExecutor:
