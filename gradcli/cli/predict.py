@@ -15,7 +15,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from gradcli.cli import options
-from gradcli.deploy.inputs import ImageOptions
+from gradcli.deploy.image_inputs import ImageOptions
 from gradcli.deploy.loaded import load_for_inference
 from gradcli.deploy.predict import Predictions, predict_files
 from gradcli.errors import DataError

@@ -1,21 +1,10 @@
 """Reading a user's inputs for `predict`: image files, .npy/.npz arrays and CSV rows, each made
 into raw samples of the shape the checkpoint's training data had.
 
-Images (PNG, JPEG, BMP, read with Pillow) become (C, H, W) uint8 pixels, as the built-in image
-datasets are, before the checkpoint's own transforms (scale, normalise) run on them:
-
-- channels: converted to the model's, RGB to grey by Pillow's ITU-R 601-2 luma
-  (L = 0.299 R + 0.587 G + 0.114 B) or grey copied into R, G and B; an alpha channel is
-  dropped; 16- and 32-bit images are refused (their scale is unknown).
-- size: the whole image is resized to the model's H x W with Pillow's bilinear filter (which
-  averages over the source pixels when shrinking); the aspect ratio is not kept. With `crop`,
-  the largest centred region of the model's aspect ratio is cut out first, then resized.
-- polarity: MNIST-style models learnt white digits on black; `invert` turns a dark-on-light
-  image (a scan, a drawing) into that (255 - pixel).
-
-Arrays and CSV rows are raw samples already (pixels 0..255 for image models, feature values for
-tabular ones). Every reader raises DataError with the file's name and how to fix it; the caller
-collects them per file.
+Images are read by `image_inputs`, whose docstring states the conversion rules. Arrays and CSV
+rows are raw samples already (pixels 0..255 for image models, feature values for tabular ones).
+Every reader raises DataError with the file's name and how to fix it; `read_file` turns that
+into a failed Sample of that file alone.
 """
 
 from __future__ import annotations
@@ -28,20 +17,38 @@ from pathlib import Path
 import numpy as np
 
 from gradcli.data.registry import canonical_name
+from gradcli.deploy.image_inputs import IMAGE_SUFFIXES, ImageOptions, read_image
 from gradcli.errors import DataError
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 ARRAY_SUFFIXES = (".npy", ".npz")
 SUFFIXES = IMAGE_SUFFIXES + ARRAY_SUFFIXES + (".csv",)
 
 
 @dataclass(frozen=True)
-class ImageOptions:
-    """How images are made to fit: `crop` centre-crops before resizing; `invert` flips
-    polarity (255 - pixel)."""
+class InputSpec:
+    """What the readers need to know of a model: small and picklable, so that worker
+    processes get it rather than the model. `columns` and `label` are the training CSV's
+    `features` and `label` options (None when it was not trained on a CSV)."""
 
-    crop: bool = False
-    invert: bool = False
+    raw_shape: tuple[int, ...]
+    dataset: str
+    columns: tuple | None = None
+    label: str | int | None = None
+
+    @classmethod
+    def of(cls, loaded) -> InputSpec:
+        """The spec of a LoadedModel."""
+        data = loaded.config.data
+        if canonical_name(data.dataset) != "csv":
+            return cls(tuple(loaded.raw_shape), loaded.info.name)
+        options = data.options or {}
+        features = options.get("features")
+        columns = tuple(features) if features else None
+        return cls(tuple(loaded.raw_shape), loaded.info.name, columns, options.get("label", -1))
+
+    @property
+    def is_image(self) -> bool:
+        return len(self.raw_shape) == 3 and self.raw_shape[0] in (1, 3)
 
 
 @dataclass
@@ -75,80 +82,20 @@ def expand(paths) -> tuple[list[Path], list[Sample]]:
     return files, failed
 
 
-def read_file(path: Path, loaded, options: ImageOptions = ImageOptions()) -> list[Sample]:
-    """The samples in one file, for the model of `loaded` (a LoadedModel). Never raises for a
-    bad file: its Sample carries the error."""
+def read_file(path: Path, spec: InputSpec, options: ImageOptions | None = None) -> list[Sample]:
+    """The samples in one file, for a model of `spec`. Never raises for a bad file: its Sample
+    carries the error."""
     suffix = path.suffix.lower()
     try:
         if suffix in IMAGE_SUFFIXES:
-            return [Sample(str(path), read_image(path, loaded, options))]
+            return [Sample(str(path), read_image(path, spec, options or ImageOptions()))]
         if suffix in ARRAY_SUFFIXES:
-            return read_arrays(path, loaded.raw_shape)
-        return read_csv(path, loaded)
+            return read_arrays(path, spec.raw_shape)
+        return read_csv(path, spec)
     except DataError as e:
         return [Sample(str(path), error=str(e))]
     except OSError as e:  # the file vanished or cannot be read: still this file's problem only
         return [Sample(str(path), error=f"{path}: cannot read it ({e.strerror or e})")]
-
-
-def read_image(path: Path, loaded, options: ImageOptions) -> np.ndarray:
-    """One image file as a (C, H, W) uint8 array of the model's raw shape."""
-    from PIL import Image, UnidentifiedImageError
-
-    if not loaded.is_image:
-        raise DataError(
-            f"{path}: this model takes rows of {_size(loaded.raw_shape)} values "
-            f"({loaded.info.name} data), not images; give .npy, .npz or .csv files"
-        )
-    c, h, w = loaded.raw_shape
-    try:
-        with Image.open(path) as img:
-            img.load()
-            img = _to_model(img, path, "L" if c == 1 else "RGB", (w, h), options.crop)
-    except UnidentifiedImageError:
-        raise DataError(
-            f"{path}: not a readable image; check it is a complete PNG, JPEG or BMP file"
-        ) from None
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as e:
-        if isinstance(e, OSError) and e.errno is not None:
-            raise  # the system's (permission, vanished file): read_file words it
-        # Pillow's errors for a truncated or corrupt file carry no errno
-        raise DataError(f"{path}: corrupt or truncated image ({e}); re-save or remove it") from None
-    x = np.asarray(img, dtype=np.uint8)
-    x = x[None] if x.ndim == 2 else x.transpose(2, 0, 1)
-    return 255 - x if options.invert else x
-
-
-def _to_model(img, path, mode: str, size: tuple[int, int], crop: bool):
-    if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
-        raise DataError(
-            f"{path}: a {img.mode} image (16/32-bit pixels); the model takes 8-bit pixels: "
-            "save it as 8-bit greyscale or RGB"
-        )
-    if img.mode != mode:
-        # alpha dropped, palette expanded; CMYK and YCbCr go through RGB
-        img = img.convert("RGB" if img.mode not in ("1", "L", "P", "RGB", "RGBA", "LA") else mode)
-        img = img.convert(mode) if img.mode != mode else img
-    if img.size == size:
-        return img
-    box = _centre_box(img.size, size) if crop else None
-    return img.resize(size, _bilinear(), box=box)
-
-
-def _bilinear():
-    from PIL import Image
-
-    return Image.Resampling.BILINEAR
-
-
-def _centre_box(have: tuple[int, int], want: tuple[int, int]) -> tuple[int, int, int, int]:
-    """(left, top, right, bottom) of the largest centred region of `want`'s aspect ratio."""
-    (w, h), (tw, th) = have, want
-    if w * th > h * tw:  # wider than wanted: cut the sides
-        cw = h * tw / th
-        return (round((w - cw) / 2), 0, round((w + cw) / 2), h)
-    ch = w * th / tw
-    return (0, round((h - ch) / 2), w, round((h + ch) / 2))
 
 
 def read_arrays(path: Path, raw_shape: tuple[int, ...]) -> list[Sample]:
@@ -200,11 +147,11 @@ def _as_stack(x: np.ndarray, raw: tuple[int, ...]) -> np.ndarray | None:
     return None
 
 
-def read_csv(path: Path, loaded) -> list[Sample]:
+def read_csv(path: Path, spec: InputSpec) -> list[Sample]:
     """One sample per CSV row (`file.csv:LINE`). A header row (fields that are not numbers)
     selects the training features by name; without one, a row one longer than the model's
     inputs is taken to hold the label where the training CSV had it, and it is dropped."""
-    want = _size(loaded.raw_shape)
+    want = _size(spec.raw_shape)
     try:
         with open(path, encoding="utf-8", newline="") as f:
             rows = [(n, r) for n, r in enumerate(csv.reader(f), 1) if r]
@@ -216,7 +163,7 @@ def read_csv(path: Path, loaded) -> list[Sample]:
     if not all(_is_number(v) for v in rows[0][1]):
         header, rows = [v.strip() for v in rows[0][1]], rows[1:]
     width = len(header) if header else len(rows[0][1]) if rows else 0
-    cols = _columns(path, header, width, want, loaded.config.data)
+    cols = _columns(path, header, width, want, spec)
     out = []
     for line, row in rows:
         if len(row) != width:
@@ -231,15 +178,12 @@ def read_csv(path: Path, loaded) -> list[Sample]:
             out.append(Sample(f"{path}:{line}", error=f"{path}:{line}: {bad!r} is not a number; "
                               "fix or drop the row"))  # fmt: skip
             continue
-        out.append(Sample(f"{path}:{line}", values.reshape(loaded.raw_shape)))
+        out.append(Sample(f"{path}:{line}", values.reshape(spec.raw_shape)))
     return out
 
 
-def _columns(path, header, width, want, data) -> list[int]:
-    # only a model trained on a CSV has feature names and a label column to look for
-    trained_on_csv = canonical_name(data.dataset) == "csv"
-    options = (data.options or {}) if trained_on_csv else {}
-    features, label = options.get("features"), options.get("label", -1 if trained_on_csv else None)
+def _columns(path, header, width, want, spec: InputSpec) -> list[int]:
+    features, label = spec.columns, spec.label
     if header and features and all(isinstance(f, str) for f in features):
         missing = [f for f in features if f not in header]
         if missing:

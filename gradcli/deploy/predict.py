@@ -5,25 +5,23 @@
     result.predictions[0].top   # [("7", 0.98), ("1", 0.01), ("9", 0.004)]
     result.failures             # [Sample("digits/bad.png", error="...")]
 
-Files are decoded by a pool of threads (Pillow and zlib release the GIL) a chunk ahead of the
-model, so decoding the next chunk overlaps the forward pass of this one. A file that cannot be
-read is a failure of that file alone: the others are still predicted.
+Files are read a chunk ahead of the model by worker processes or threads (see decode_pool), so
+reading the next chunk overlaps the forward pass of this one. A file that cannot be read is a
+failure of that file alone: the others are still predicted.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from gradcli.deploy.inputs import ImageOptions, Sample, expand, read_file
+from gradcli.deploy.decode_pool import decoded
+from gradcli.deploy.image_inputs import ImageOptions
+from gradcli.deploy.inputs import InputSpec, Sample, expand
 from gradcli.deploy.loaded import LoadedModel
 from gradcli.errors import ConfigError
-
-CHUNK = 512  # files decoded ahead of the model: bounded memory, and enough work per thread
 
 
 @dataclass
@@ -71,9 +69,11 @@ def predict_files(
     batch_size: int = 256,
     options: ImageOptions | None = None,
     workers: int | None = None,
+    processes: bool | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> Predictions:
-    """Predict every input in `paths` (files and folders), in their order. `on_progress(done,
+    """Predict every input in `paths` (files and folders), in their order. `workers` and
+    `processes` choose how files are read (see `decode_pool.decoded`); `on_progress(done,
     total)` is called after each chunk of files."""
     if top_k < 1:
         raise ConfigError(f"--top-k must be at least 1, got {top_k}")
@@ -82,7 +82,8 @@ def predict_files(
     files, failed = expand(paths)
     result = Predictions(loaded.task, failures=failed)
     done = 0
-    for count, samples in _decoded(files, loaded, options or ImageOptions(), workers):
+    spec, options = InputSpec.of(loaded), options or ImageOptions()
+    for count, samples in decoded(files, spec, options, workers, processes):
         good = [s for s in samples if s.error is None]
         result.failures += [s for s in samples if s.error is not None]
         if good:
@@ -92,22 +93,6 @@ def predict_files(
         if on_progress is not None:
             on_progress(done, len(files))
     return result
-
-
-def _decoded(files, loaded, options, workers) -> Iterator[tuple[int, list[Sample]]]:
-    """(files, their samples) for CHUNK files at a time, the next chunk decoding while the
-    caller predicts."""
-    workers = workers or min(8, os.cpu_count() or 1)
-    with ThreadPoolExecutor(workers) as pool:
-        chunks = [files[i : i + CHUNK] for i in range(0, len(files), CHUNK)]
-        pending = None
-        for chunk in chunks:
-            submitted = [pool.submit(read_file, f, loaded, options) for f in chunk]
-            if pending is not None:
-                yield len(pending), [s for fut in pending for s in fut.result()]
-            pending = submitted
-        if pending is not None:
-            yield len(pending), [s for fut in pending for s in fut.result()]
 
 
 def _describe(loaded, samples, outs, top_k) -> list[Prediction]:

@@ -10,7 +10,9 @@ import pytest
 from PIL import Image
 
 from gradcli.data import load_dataset
-from gradcli.deploy.inputs import ImageOptions, read_image
+from gradcli.deploy.decode_pool import decoded
+from gradcli.deploy.image_inputs import ImageOptions, read_image
+from gradcli.deploy.inputs import InputSpec
 from gradcli.deploy.loaded import load_for_inference
 from tests.deploy.predict_helpers import error_lines, model_outputs, predictions, run, train
 
@@ -139,15 +141,15 @@ def test_mismatched_images_are_converted_and_bad_files_reported(grey, tmp_path):
 
 def test_resize_crop_and_invert_rules(grey, tmp_path):
     run_dir, x, _, _ = grey
-    loaded = load_for_inference(run_dir)
+    spec = InputSpec.of(load_for_inference(run_dir))
     image = x[3, 0]
     # centre crop: a 28x56 image padded with 14 columns each side crops back to the original
     wide = np.pad(image, ((0, 0), (14, 14)), constant_values=77)
     Image.fromarray(wide).save(tmp_path / "wide.png")
-    cropped = read_image(tmp_path / "wide.png", loaded, ImageOptions(crop=True))
+    cropped = read_image(tmp_path / "wide.png", spec, ImageOptions(crop=True))
     np.testing.assert_array_equal(cropped, image[None])
     # without --crop the whole image is squeezed to 28x28 by Pillow's bilinear filter
-    squeezed = read_image(tmp_path / "wide.png", loaded, ImageOptions())
+    squeezed = read_image(tmp_path / "wide.png", spec, ImageOptions())
     expect = np.asarray(Image.fromarray(wide).resize((28, 28), Image.Resampling.BILINEAR))
     np.testing.assert_array_equal(squeezed, expect[None])
     # a dark-on-light drawing with --invert is the light-on-dark original
@@ -194,3 +196,22 @@ def test_table_and_csv_output(grey, tmp_path):
     classes = model_outputs(run_dir, x[:4]).argmax(axis=1)
     assert [r["class"] for r in rows] == [names[c] for c in classes]
     assert all(float(r["probability"]) >= float(r["probability_2"]) for r in rows)
+
+
+def test_worker_processes_read_what_threads_read(grey, tmp_path):
+    run_dir, x, _, _ = grey
+    paths = [Path(p) for p in _write_pngs(tmp_path / "pngs", x[:70])]
+    (tmp_path / "pngs" / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    files = [*paths[:30], tmp_path / "pngs" / "bad.png", *paths[30:]]
+    spec = InputSpec.of(load_for_inference(run_dir))
+    read = {
+        processes: [s for _, chunk in decoded(files, spec, ImageOptions(), 2, processes)
+                    for s in chunk]
+        for processes in (False, True)
+    }  # fmt: skip
+    assert [s.name for s in read[True]] == [str(f) for f in files]
+    assert [s.name for s in read[True]] == [s.name for s in read[False]]
+    assert [s.error for s in read[True]] == [s.error for s in read[False]]
+    assert "bad.png: not a readable image" in read[True][30].error
+    good = [i for i in range(len(files)) if i != 30]
+    np.testing.assert_array_equal(np.stack([read[True][i].x for i in good]), x[:70])

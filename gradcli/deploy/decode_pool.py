@@ -1,0 +1,78 @@
+"""Reading many input files ahead of the model, in worker processes or threads.
+
+A small image costs Pillow about 100 us of Python per file and only a fraction of that in
+zlib, which alone releases the GIL: decoding threads then mostly wait for the GIL, and they
+take it from the thread running the model too (measured: decode + predict in threads was no
+faster than one after the other). So a folder of many files is decoded by worker processes
+forked from this one (no start-up imports), keeping one core for the model; a few files, and
+platforms without fork, use threads, which do help with large images (their decoding and
+resizing run in C without the GIL).
+
+    for count, samples in decoded(files, spec, options):   # CHUNK files at a time, in order
+        ...
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from gradcli.deploy.image_inputs import ImageOptions
+from gradcli.deploy.inputs import InputSpec, Sample, read_file
+
+CHUNK = 512  # files decoded ahead of the model: bounded memory, enough work per worker
+PROCESSES_FROM = 1000  # files: for fewer, forking workers costs more than it saves
+_SLICE = 64  # files per task: a task's overhead (a Future, pickling) is that of ~1 decode
+
+
+def decoded(
+    files: list, spec: InputSpec, options: ImageOptions, workers: int | None = None,
+    processes: bool | None = None,
+) -> Iterator[tuple[int, list[Sample]]]:  # fmt: skip
+    """(number of files, their samples) for CHUNK files at a time, in order; the next chunk is
+    being read while the caller uses this one. `processes`: None picks processes for
+    PROCESSES_FROM files or more where the platform forks, True/False forces the choice."""
+    with _pool(workers, len(files), processes) as pool:
+        pending = None
+        for start in range(0, len(files), CHUNK):
+            chunk = files[start : start + CHUNK]
+            slices = [chunk[i : i + _SLICE] for i in range(0, len(chunk), _SLICE)]
+            submitted = [(s, pool.submit(read_files, s, spec, options)) for s in slices]
+            if pending is not None:
+                yield _collect(pending, spec, options)
+            pending = submitted
+        if pending is not None:
+            yield _collect(pending, spec, options)
+
+
+def read_files(files, spec: InputSpec, options: ImageOptions) -> list[Sample]:
+    """The samples of `files`, in order (what one worker task does)."""
+    return [s for f in files for s in read_file(f, spec, options)]
+
+
+def _collect(pending, spec, options) -> tuple[int, list[Sample]]:
+    out = []
+    for files, future in pending:
+        try:
+            out += future.result()
+        except BrokenProcessPool:  # a worker died (killed, out of memory): read them here
+            out += read_files(files, spec, options)
+    return sum(len(files) for files, _ in pending), out
+
+
+def _pool(workers: int | None, n_files: int, processes: bool | None) -> Executor:
+    cores = os.cpu_count() or 1
+    if processes is None:
+        processes = n_files >= PROCESSES_FROM and cores > 1 and sys.platform == "linux"
+    if processes:
+        try:
+            # fork: the workers start as copies of this process, with nothing to import
+            context = multiprocessing.get_context("fork")
+            return ProcessPoolExecutor(workers or max(1, min(8, cores - 1)), mp_context=context)
+        except (OSError, ValueError, NotImplementedError):
+            pass  # no fork or no semaphores here (some sandboxes): threads still work
+    return ThreadPoolExecutor(workers or min(8, cores))
