@@ -74,24 +74,36 @@ class _Slices:
         count = max(1, -(-n * item_bytes // SLICE_BYTES))
         count = min(n, -(-count // parts) * parts)  # a multiple of the threads: balanced
         bounds = [n * i // count for i in range(count + 1)]
-        todo, lock = iter(zip(bounds[:-1], bounds[1:])), threading.Lock()
+        todo = iter(zip(bounds[:-1], bounds[1:]))
+        cond, busy, errors = threading.Condition(), [0], []
 
-        def work():
+        def work():  # take slices until none are left
             while True:
-                with lock:
+                with cond:
                     item = next(todo, None)
-                if item is None:
-                    return
-                fn(*item)
+                    if item is None:
+                        return
+                    busy[0] += 1
+                try:
+                    fn(*item)
+                except BaseException as e:  # raised again in the calling thread
+                    errors.append(e)
+                finally:
+                    with cond:
+                        busy[0] -= 1
+                        cond.notify_all()
 
         if parts == 1:
             work()
             return
         with self.blas.limit(limits=1, user_api="blas"):  # the two counts must not multiply
-            futures = [self.pool.submit(work) for _ in range(parts - 1)]
+            for _ in range(parts - 1):
+                self.pool.submit(work)
             work()
-            for f in futures:
-                f.result()
+            with cond:  # only for slices in progress: a thread not yet started finds none left
+                cond.wait_for(lambda: busy[0] == 0)
+        if errors:
+            raise errors[0]
 
 
 class _Net:

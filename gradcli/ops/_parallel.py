@@ -50,52 +50,66 @@ def for_batch(fn, n: int, like, item_bytes: int) -> None:
     the batch (its device decides). Slices hold about SLICE_BYTES: the passes a kernel makes
     over a slice then find it in cache (measured on LeNet's convolutions: 15-25% less time than
     whole-batch passes at batch 256), and a slice's scratch stays small. On the CPU, with enough
-    work, threads take the slices in turn from a shared queue: when another process holds up
-    one thread, the others take its share instead of waiting for it.
+    work, threads take the slices in turn: when another process holds up one thread, the
+    others take its share instead of waiting for it.
 
     >>> for_batch(lambda lo, hi: out[lo:hi].fill(1), len(out), out, out[0].nbytes)
     """
+    if n == 0:
+        return
     parts = 1
     if n > 1 and device_of(like).type == "cpu":
         parts = max(1, min(workers(), n, n * item_bytes // MIN_BYTES))
     count = max(1, -(-n * item_bytes // SLICE_BYTES))
-    count = min(n, -(-count // parts) * parts) if n else 1  # a multiple of the threads: balanced
+    count = min(n, -(-count // parts) * parts)  # a multiple of the threads: balanced
     bounds = [n * i // count for i in range(count + 1)]
-    slices = iter(zip(bounds[:-1], bounds[1:]))
+    slices = zip(bounds[:-1], bounds[1:])
     if parts == 1:
         for lo, hi in slices:
             fn(lo, hi)
         return
-    slices = _Shared(slices)
+    batch = _Batch(fn, slices)
     with _one_blas_thread():
         pool = _executor()
-        futures = [pool.submit(_take, fn, slices) for _ in range(parts - 1)]
-        try:
-            _take(fn, slices)
-        finally:
-            for f in futures:  # wait for every slice, even if ours raised
-                f.exception()
-        for f in futures:
-            f.result()
+        for _ in range(parts - 1):
+            pool.submit(batch.work)
+        batch.work()
+        batch.wait()
 
 
-class _Shared:
-    """An iterator that several threads draw from: each item goes to exactly one of them."""
+class _Batch:
+    """Slices that threads take in turn. The caller waits only for slices in progress: a thread
+    that another process keeps from starting (for milliseconds on a busy machine) finds nothing
+    left when it does, and nobody waits for it."""
 
-    def __init__(self, items):
-        self.items, self.lock = items, threading.Lock()
+    def __init__(self, fn, slices):
+        self.fn, self.slices = fn, iter(slices)
+        self.cond = threading.Condition()
+        self.busy = 0
+        self.error = None
 
-    def __iter__(self):
-        return self
+    def work(self):
+        while True:
+            with self.cond:
+                item = next(self.slices, None) if self.error is None else None
+                if item is None:
+                    return
+                self.busy += 1
+            try:
+                self.fn(*item)
+            except BaseException as e:  # raised in the caller's thread by wait()
+                with self.cond:
+                    self.error = self.error or e
+            finally:
+                with self.cond:
+                    self.busy -= 1
+                    self.cond.notify_all()
 
-    def __next__(self):
-        with self.lock:
-            return next(self.items)
-
-
-def _take(fn, slices):
-    for lo, hi in slices:
-        fn(lo, hi)
+    def wait(self):
+        with self.cond:
+            self.cond.wait_for(lambda: self.busy == 0)
+        if self.error is not None:
+            raise self.error
 
 
 def _executor() -> ThreadPoolExecutor:

@@ -84,7 +84,7 @@ class Convolution(Function):
             # summed over the batch only now, in one order whatever the slices were
             gw = gw_each.sum(axis=0).swapaxes(1, 2).reshape(wshape)
         if buf is not None:
-            gx = buf.reshape(n, c, -1, wp)[:, :, pt : pt + h, pl : pl + wd]
+            gx = buf.reshape(n, c, hp + rows, wp)[:, :, pt : pt + h, pl : pl + wd]
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
             gb = gy.sum(axis=(0, 3)).reshape(o)
         return gx, gw, gb

@@ -131,3 +131,15 @@ def test_gpu_arrays_stay_on_the_calling_thread_in_slices(monkeypatch):
     y.sum().backward()
     assert y.device.type == "cuda" and float(y.sum().item()) == pytest.approx(3 * 4 * 9 * 18)
     assert x.grad.device.type == "cuda" and w.grad.device.type == "cuda"
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_empty_batch_runs_forward_and_backward(monkeypatch, stride):
+    split(monkeypatch, 2)
+    x = gradcli.tensor(np.zeros((0, 2, 8, 8), np.float32), requires_grad=True)
+    w = gradcli.tensor(np.ones((3, 2, 3, 3), np.float32), requires_grad=True)
+    y = max_pool2d(conv2d(x, w, stride=stride, padding=1), 2)
+    y.sum().backward()
+    assert tuple(y.shape) == (0, 3, 8 // stride // 2, 8 // stride // 2)
+    assert tuple(x.grad.shape) == (0, 2, 8, 8)
+    np.testing.assert_array_equal(w.grad.numpy(), np.zeros((3, 2, 3, 3), np.float32))
