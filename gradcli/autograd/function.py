@@ -8,6 +8,7 @@ every saved input so that backward can tell if one was modified in place.
 
 from __future__ import annotations
 
+import operator
 import re
 import weakref
 
@@ -19,6 +20,7 @@ _state = grad_mode._state
 _new = object.__new__
 _GRAD1, _NO_GRAD1, _NO_GRAD2 = (True,), (False,), (False, False)
 _NO_EDGE = (None, 0)
+_data_of, _requires_grad_of = operator.attrgetter("_data"), operator.attrgetter("_requires_grad")
 
 _SHAPE_WORDS = re.compile(r"shape|broadcast|dimension|size|axis", re.IGNORECASE)
 _FREED = (
@@ -97,10 +99,10 @@ class Function:
             fn.needs_input_grad = _GRAD1 if record else _NO_GRAD1
             arrays = (a._data,)
         else:
-            needs = tuple([t._requires_grad for t in inputs])
+            needs = tuple(map(_requires_grad_of, inputs))
             record = _state.enabled and True in needs
             fn.needs_input_grad = needs if record else (False,) * n
-            arrays = tuple([t._data for t in inputs])
+            arrays = tuple(map(_data_of, inputs))
         try:
             out = fn.forward(*arrays, **params)
         except ValueError as e:
@@ -118,7 +120,7 @@ class Function:
         elif n == 1:
             fn.next_functions = (edge_of(a),)
         else:
-            fn.next_functions = tuple([edge_of(t) for t in inputs])
+            fn.next_functions = tuple(map(edge_of, inputs))
         result = _tensor.wrap(out, True, fn)
         if fn.is_view:
             result._vc = inputs[0]._vc

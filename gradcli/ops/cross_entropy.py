@@ -34,7 +34,10 @@ class NllLoss(Function):
         valid = target != ignore_index
         tsafe = xp.where(valid, target, 0)
         wt = weight[tsafe] * valid if weight is not None else valid.astype(x.dtype)
-        picked = xp.take_along_axis(logp, tsafe[:, None], axis=1)[:, 0]
+        if x.ndim == 2:  # plain indexing: take_along_axis costs more than the loss itself here
+            picked = logp[xp.arange(x.shape[0]), tsafe]
+        else:
+            picked = xp.take_along_axis(logp, tsafe[:, None], axis=1)[:, 0]
         loss = picked * wt
         loss *= -(1 - smoothing)
         if smoothing:

@@ -106,6 +106,9 @@ class Adam(Optimizer):
             "maximize": bool(group["maximize"]),
             "decoupled_weight_decay": bool(group["decoupled_weight_decay"]),
         }
+        flat = self._flat.get(group)
+        if flat is not None and self._step_flat(flat, amsgrad, options):
+            return
         for p in group["params"]:
             if p.grad is None:
                 continue
@@ -128,6 +131,30 @@ class Adam(Optimizer):
                 **options,
             )
             p._vc[0] += 1
+
+    def _step_flat(self, flat, amsgrad: bool, options: dict) -> bool:
+        """The same update on the whole group at once (see _flat.py); False unless every
+        parameter's state is new or all are at the same step (bias corrections are per step)."""
+        states = [self.state[p] for p in flat.params]
+        if not any(states):
+            for state in states:
+                state["step"] = 0
+        elif len({s.get("step") for s in states}) != 1 or not all(
+            s.get("exp_avg") is not None and s.get("exp_avg_sq") is not None for s in states
+        ):
+            return False
+        exp_avg = flat.buffer(self.state, "exp_avg")
+        exp_avg_sq = flat.buffer(self.state, "exp_avg_sq")
+        max_sq = flat.buffer(self.state, "max_exp_avg_sq") if amsgrad else None
+        for state in states:
+            state["step"] += 1
+        step = states[0]["step"]
+        adam_update(
+            flat.data, flat.gather_grads(), exp_avg, exp_avg_sq, max_sq, step=step, **options
+        )
+        for p in flat.params:
+            p._vc[0] += 1
+        return True
 
 
 class AdamW(Adam):

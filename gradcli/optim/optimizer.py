@@ -16,6 +16,7 @@ from gradcli.autograd.grad_mode import enable_grad, no_grad
 from gradcli.autograd.tensor import Tensor
 from gradcli.backend import device_of, get_array_module, to_device
 from gradcli.errors import GradcliError
+from gradcli.optim._flat import FlatGroups
 
 
 class OptimizerError(GradcliError, ValueError):
@@ -55,6 +56,7 @@ class Optimizer:
 
     def __init__(self, params, defaults: dict):
         self.defaults = defaults
+        self._flat = FlatGroups()  # whole-group updates, where they apply (see _flat.py)
         self.state: defaultdict[Tensor, dict] = defaultdict(dict)
         self.param_groups: list[dict] = []
         if isinstance(params, Tensor):

@@ -94,6 +94,9 @@ class RMSprop(Optimizer):
             "centered": centered,
             "maximize": bool(group["maximize"]),
         }
+        flat = self._flat.get(group)
+        if flat is not None and self._step_flat(flat, momentum, centered, options):
+            return
         for p in group["params"]:
             if p.grad is None:
                 continue
@@ -116,3 +119,22 @@ class RMSprop(Optimizer):
                 **options,
             )
             p._vc[0] += 1
+
+    def _step_flat(self, flat, momentum: float, centered: bool, options: dict) -> bool:
+        """The same update on the whole group at once (see _flat.py); False when some but not
+        all states are new (the loop decides)."""
+        states = [self.state[p] for p in flat.params]
+        if not any(states):
+            for state in states:
+                state["step"] = 0
+        elif not all(s.get("square_avg") is not None for s in states):
+            return False
+        square_avg = flat.buffer(self.state, "square_avg")
+        grad_avg = flat.buffer(self.state, "grad_avg") if centered else None
+        buf = flat.buffer(self.state, "momentum_buffer") if momentum > 0 else None
+        for state in states:
+            state["step"] += 1
+        rmsprop_update(flat.data, flat.gather_grads(), square_avg, grad_avg, buf, **options)
+        for p in flat.params:
+            p._vc[0] += 1
+        return True

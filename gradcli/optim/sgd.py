@@ -85,6 +85,9 @@ class SGD(Optimizer):
             "nesterov": bool(group["nesterov"]),
             "maximize": bool(group["maximize"]),
         }
+        flat = self._flat.get(group)
+        if flat is not None and self._step_flat(flat, momentum, options):
+            return
         for p in group["params"]:
             if p.grad is None:
                 continue
@@ -99,3 +102,23 @@ class SGD(Optimizer):
                 if "momentum_buffer" not in state:
                     state["momentum_buffer"] = Tensor._make(buf)
             p._vc[0] += 1
+
+    def _step_flat(self, flat, momentum: float, options: dict) -> bool:
+        """The same update on the whole group at once (see _flat.py); False when the group's
+        momentum buffers are neither all there nor all still to be made (the loop decides)."""
+        params = flat.params
+        if momentum == 0:
+            sgd_update(flat.data, flat.gather_grads(), None, **options)
+        else:
+            states = [self.state[p] for p in params]
+            if all(s.get("momentum_buffer") is not None for s in states):
+                buf = flat.buffer(self.state, "momentum_buffer")
+                sgd_update(flat.data, flat.gather_grads(), buf, **options)
+            elif not any("momentum_buffer" in s for s in states):
+                buf = sgd_update(flat.data, flat.gather_grads(), None, **options)
+                flat.install(self.state, "momentum_buffer", buf)
+            else:
+                return False
+        for p in params:
+            p._vc[0] += 1
+        return True
