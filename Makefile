@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint train bench clean
+.PHONY: test lint train bench clean gpu-check gpu-wheels
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,15 @@ train: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+
+# On a machine with an NVIDIA GPU and no network: gpu-marked tests on the real CuPy, then the
+# GPU benchmark (benchmarks/gpu_check.sh). gpu-wheels, run beforehand where there is network,
+# fetches the dependencies the GPU image lacks into .whl/gpu.
+gpu-check:
+	PYTHON=$(PYTHON) benchmarks/gpu_check.sh
+
+gpu-wheels: $(STAMP)
+	PYTHON=$(BIN)/python benchmarks/gpu_wheels.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
