@@ -25,6 +25,7 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 _BAR_FROM = 200  # files: fewer are read in well under a second, a bar would only flicker
 _TABLE_VALUES = 8  # regression outputs shown per row in the table (--json/--csv have them all)
+_BOXED_ROWS = 200  # inputs: more are printed as plain columns
 
 
 def predict(
@@ -152,22 +153,29 @@ def _render(result: Predictions, top_k: int) -> None:
     preds = result.predictions
     if not preds:
         return
-    name = Column("input", overflow="fold")  # a long path wraps, never cut short
     if preds[0].top is None:  # regression: the values, the first few if there are many
         width = len(preds[0].values)
-        table = Table(name, "value" if width == 1 else f"values ({width})")
+        heads = ["value" if width == 1 else f"values ({width})"]
         more = " ..." if width > _TABLE_VALUES else ""
-        for p in preds:
-            shown = " ".join(f"{v:.5g}" for v in p.values[:_TABLE_VALUES])
-            table.add_row(escape(p.input), shown + more)
+        rows = [[p.input, " ".join(f"{v:.5g}" for v in p.values[:_TABLE_VALUES]) + more]
+                for p in preds]  # fmt: skip
     elif top_k == 1:
-        table = Table(name, "class", "probability")
-        for p in preds:
-            name, prob = p.top[0]
-            table.add_row(escape(p.input), escape(name), f"{prob:.4f}")
+        heads = ["class", "probability"]
+        rows = [[p.input, p.top[0][0], f"{p.top[0][1]:.4f}"] for p in preds]
     else:
-        k = len(preds[0].top)
-        table = Table(name, *[f"top {i}" for i in range(1, k + 1)])
-        for p in preds:
-            table.add_row(escape(p.input), *[f"{escape(n)} {q:.4f}" for n, q in p.top])
+        heads = [f"top {i}" for i in range(1, len(preds[0].top) + 1)]
+        rows = [[p.input, *[f"{n} {q:.4f}" for n, q in p.top]] for p in preds]
+    if len(rows) > _BOXED_ROWS:
+        _print_columns(["input", *heads], rows)
+        return
+    table = Table(Column("input", overflow="fold"), *heads)  # a long path wraps, never cut
+    for row in rows:
+        table.add_row(*map(escape, row))  # names come from files: `[` is text, not markup
     console.print(table)
+
+
+def _print_columns(heads: list[str], rows: list[list[str]]) -> None:
+    """Plain aligned columns: a boxed table of 10,000 rows takes rich seconds to lay out."""
+    widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(len(heads))]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in [heads, *rows]]
+    sys.stdout.write("\n".join(lines) + "\n")

@@ -177,3 +177,18 @@ def test_eval_error_rules(spirals, tmp_path):
         assert result.returncode == code, (args, result.stderr)
         lines = error_lines(result)
         assert len(lines) == 1 and text in lines[0], (args, result.stderr)
+
+
+def test_many_inputs_print_as_plain_columns(spirals, tmp_path):
+    run_dir, _ = spirals
+    x = np.random.default_rng(0).uniform(-1, 1, (250, 2)).astype(np.float32)
+    np.save(tmp_path / "many.npy", x)
+    result = run("predict", run_dir, tmp_path / "many.npy")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["input", "class", "probability"] and len(lines) == 251
+    classes = model_outputs(run_dir, x).argmax(axis=1)
+    for i in (0, 249):
+        name, cls, prob = lines[1 + i].split()
+        assert name == f"{tmp_path}/many.npy[{i}]" and cls == f"class_{classes[i]}"
+        assert 1 / 3 <= float(prob) <= 1
