@@ -25,7 +25,10 @@ _STANDIN = True  # how tests tell the stand-in from the real CuPy
 def _function(np_func, name, host_arrays_ok=False):
     """A numpy function as a CuPy kernel: device arrays in, device arrays out."""
 
+    spec = _names.SIGNATURES.get(name)
+
     def call(*args, **kwargs):
+        _core.check_signature(f"cupy.{name}", spec, args, kwargs)
         out = kwargs.get("out")
         if host_arrays_ok:  # CuPy uploads these (take's indices, for one)
             args = tuple(a if isinstance(a, _np.ndarray) else _core.unwrap(a) for a in args)

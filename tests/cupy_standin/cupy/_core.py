@@ -167,6 +167,20 @@ def _gather(seq):
     return out
 
 
+def check_signature(name: str, spec: str | None, args, kwargs) -> None:
+    """Refuse what CuPy's function would: too many positional arguments, unknown keywords."""
+    if spec is None:
+        return
+    tokens = spec.split()
+    params = [t for t in tokens if t not in ("*", "**")]
+    if "*" not in tokens and len(args) > len(params):
+        raise TypeError(f"{name}() takes {len(params)} positional arguments, {len(args)} given")
+    if "**" not in tokens:
+        for key in kwargs:
+            if key not in params:
+                raise TypeError(f"{name}() got an unexpected keyword argument {key!r}")
+
+
 # -- ufuncs -------------------------------------------------------------------------------------
 
 _UFUNC_KEYWORDS = {"out", "dtype", "casting"}

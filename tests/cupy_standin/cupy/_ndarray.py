@@ -8,12 +8,16 @@ import numpy as np
 
 from cupy import _core
 from cupy._core import index_key, scatter_value, wrap
+from cupy._names import METHODS
 
 
 def _method(name):
     """`a.name(...)` runs numpy's method on the device data (arguments checked like a kernel's)."""
 
+    spec = METHODS[name]
+
     def call(self, *args, **kwargs):
+        _core.check_signature(f"ndarray.{name}", spec, args, kwargs)
         _core._check_device(self)
         out = kwargs.get("out")
         if out is not None:
@@ -296,9 +300,7 @@ class ndarray:
         return _binary("not_equal")(self, other)
 
 
-for _name in ("transpose swapaxes ravel flatten squeeze sum mean max min argmax argmin prod var "
-              "std all any cumsum cumprod clip round nonzero argsort take repeat diagonal trace "
-              "conj conjugate partition argpartition").split():  # fmt: skip
+for _name in METHODS:
     setattr(ndarray, _name, _method(_name))
 
 for _dunder, _ufunc in {
