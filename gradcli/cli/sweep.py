@@ -41,6 +41,7 @@ def sweep(
         "--trials",
         "-n",
         min=1,
+        metavar="N",
         help="Trials to run (default: the whole grid, else 20); with --resume, a new total.",
     ),
     jobs: int | None = typer.Option(
@@ -48,14 +49,19 @@ def sweep(
         "--jobs",
         "-j",
         min=1,
+        metavar="J",
         help="Trials trained at once, in parallel processes that share the cores (default 1).",
     ),
     sampler: str | None = typer.Option(
-        None, "--sampler", help="tpe (default: learns from earlier trials), random or grid."
+        None,
+        "--sampler",
+        metavar="NAME",
+        help="tpe (default: learns from earlier trials), random or grid.",
     ),
     metric: str | None = typer.Option(
         None,
         "--metric",
+        metavar="METRIC",
         help="val_loss, val_accuracy or train_loss (default: the config's "
         "train.checkpoint.best_metric); a trial scores its best epoch.",
     ),
@@ -73,7 +79,9 @@ def sweep(
         help="A database URL shared by several machines "
         "(default: study.db in the sweep folder). With --study and no CONFIG: join that study.",
     ),
-    study: str | None = typer.Option(None, "--study", help="The study's name in --storage."),
+    study: str | None = typer.Option(
+        None, "--study", metavar="NAME", help="The study's name in --storage."
+    ),
     sweep_dir: Path | None = typer.Option(
         None, "--sweep-dir", help="Where the sweep writes (default runs/<name>/sweeps/<time>)."
     ),
@@ -95,9 +103,10 @@ def sweep(
             raise ConfigError("--resume continues a sweep as it was made: give no CONFIG or "
                               "--param with it")  # fmt: skip
         swept = lib.load(resume, storage)
-        if trials is not None and trials != swept.spec.trials:
-            swept.spec.trials = trials
-            swept.save_spec()
+        spec = swept.spec
+        spec.trials, spec.device = trials or spec.trials, device or spec.device
+        spec.data_root = str(data) if data else spec.data_root
+        swept.save_spec()
     elif config is None:
         if not (storage and study):
             raise ConfigError("give a CONFIG and --param KEY=SPEC, --resume SWEEP_FOLDER, or "
@@ -159,6 +168,13 @@ def _fmt(v) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
+def _score(swept, value) -> str:
+    """A trial's metric as the training display shows it: accuracies in percent."""
+    if value is None:
+        return "-"
+    return f"{100 * value:.2f}%" if "accuracy" in swept.spec.metric else f"{value:.4g}"
+
+
 class _Lines:
     """A line as each trial starts and ends."""
 
@@ -170,7 +186,7 @@ class _Lines:
         took = ""
         if rec.started and rec.ended:
             took = f"  {duration((rec.ended - rec.started).total_seconds())}"
-        value = f"{swept.spec.metric} {_fmt(rec.value)}" if rec.value is not None else ""
+        value = f"{swept.spec.metric} {_score(swept, rec.value)}" if rec.value is not None else ""
         epochs = f"  {rec.epochs} epochs" if rec.epochs is not None else ""
         why = f": {rec.error}" if rec.error and rec.state != "complete" else ""
         console.print(f"trial {rec.number}: {escape(_values(rec.params))}  {value}{epochs}{took}"
@@ -183,14 +199,14 @@ def _table(swept, found) -> Table:
     table.add_column("trial", justify="right")
     for p in swept.params:
         table.add_column(p.key, overflow="fold")
-    table.add_column(swept.spec.metric, justify="right")
+    table.add_column(swept.spec.metric, justify="right", overflow="fold")
     table.add_column("epochs", justify="right")
     table.add_column("status")
-    table.add_column("run folder", overflow="fold")
+    table.add_column("run folder", no_wrap=True)
     for i, rec in enumerate(found):
         status = rec.state + (f" (retry of {rec.retry_of})" if rec.retry_of is not None else "")
         row = [str(rec.number), *(_fmt(rec.params.get(p.key, "")) for p in swept.params),
-               _fmt(rec.value) if rec.value is not None else "-",
+               _score(swept, rec.value),
                str(rec.epochs or "-"), f"[{_STYLE.get(rec.state, '')}]{status}[/]",
                escape(_inside(rec.run_dir, swept.folder)) if rec.run_dir else "-"]  # fmt: skip
         table.add_row(*row, style="bold" if i == 0 and rec.state == "complete" else None)

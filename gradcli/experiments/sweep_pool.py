@@ -21,7 +21,7 @@ from filelock import FileLock, Timeout
 
 from gradcli.errors import GradcliError
 from gradcli.experiments.sweep_report import TrialRecord, record, records
-from gradcli.experiments.sweep_store import Sweep
+from gradcli.experiments.sweep_store import Sweep, host_attrs
 from gradcli.experiments.sweep_trial import STORAGE_ENV, _fail, run_trial
 from gradcli.train.state import TrainingInterrupted
 
@@ -83,6 +83,7 @@ def _serial(sweep: Sweep, listener: Listener, display) -> None:
     try:
         while sweep.remaining() > 0:
             trial = sweep.study.ask(sweep.distributions())
+            host_attrs(trial)
             listener.started(sweep, trial.number, dict(trial.params))
             run_trial(sweep, trial, display)
             listener.ended(sweep, record(sweep, trial.number))
@@ -123,72 +124,100 @@ def _stop_on_terminate():
     return {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGHUP)}
 
 
+class _Worker:
+    """A child process that trains the trials it is given, one id per line on its stdin, so
+    the imports and the study's connection are paid once per worker, not once per trial."""
+
+    def __init__(self, sweep: Sweep, env: dict, log_path):
+        command = [sys.executable, "-m", "gradcli.experiments.sweep_trial", str(sweep.folder)]
+        with open(log_path, "ab") as log:
+            # a session of its own: Ctrl-C reaches the lead alone, which passes it on once (a
+            # second SIGINT would make a trial leave without its checkpoint)
+            self.proc = subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True,
+                                         text=True)  # fmt: skip
+        self.trial: int | None = None  # the number of the trial it trains
+
+    def give(self, trial) -> None:
+        self.trial = trial.number
+        try:  # the id a Trial is rebuilt from (its number is not)
+            self.proc.stdin.write(f"{trial._trial_id}\n")
+            self.proc.stdin.flush()
+        except OSError:  # it has died: reaped by the loop
+            pass
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+
 def _parallel(sweep: Sweep, jobs: int, listener: Listener) -> None:
-    procs: dict[int, subprocess.Popen] = {}
     env, logs = child_env(sweep, jobs), sweep.folder / "logs"
     logs.mkdir(exist_ok=True)
+    workers: list[_Worker] = []
     previous = _stop_on_terminate()
     try:
         while True:
-            while len(procs) < jobs and sweep.remaining() > 0:
+            states = {r.number: r.state for r in records(sweep)}
+            for w in workers:
+                if w.trial is not None and (not w.alive() or states[w.trial] != "running"):
+                    if not w.alive():
+                        _reap(sweep, w.trial, w.proc.returncode)
+                    listener.ended(sweep, record(sweep, w.trial))
+                    w.trial = None
+            workers = [w for w in workers if w.alive()]
+            idle = [w for w in workers if w.trial is None]
+            while sweep.remaining() > 0 and (idle or len(workers) < jobs):
+                if not idle:
+                    idle.append(_Worker(sweep, env, logs / f"worker-{len(workers)}.log"))
+                    workers.append(idle[-1])
                 trial = sweep.study.ask(sweep.distributions())
-                procs[trial.number] = _spawn(sweep, trial, env, logs)
+                host_attrs(trial)  # this process's until the worker puts its own
+                idle.pop().give(trial)
                 listener.started(sweep, trial.number, dict(trial.params))
-            if not procs:
+            if not any(w.trial is not None for w in workers):
                 return
             time.sleep(_POLL_S)
-            for number, proc in list(procs.items()):
-                if proc.poll() is not None:
-                    del procs[number]
-                    _reap(sweep, number, proc.returncode)
-                    listener.ended(sweep, record(sweep, number))
     except KeyboardInterrupt:
-        _stop(sweep, procs)
+        _stop(sweep, workers)
         raise SweepInterrupted(sweep) from None
     except BaseException:
-        _stop(sweep, procs)
+        _stop(sweep, workers)
         raise
     finally:
+        for w in workers:  # no more trials: idle workers leave
+            _close(w)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
 
-def _spawn(sweep: Sweep, trial, env: dict, logs) -> subprocess.Popen:
-    command = [
-        sys.executable,
-        "-m",
-        "gradcli.experiments.sweep_trial",
-        str(sweep.folder),
-        str(trial._trial_id),
-    ]  # the id a Trial is rebuilt from (its number is not)
-    with open(logs / f"trial-{trial.number:04d}.log", "ab") as log:
-        # a session of its own: Ctrl-C reaches the lead alone, which passes it on once (a
-        # second SIGINT would make a trial leave without its checkpoint)
-        return subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-
-
 def _reap(sweep: Sweep, number: int, code: int) -> None:
-    """A child that ended without telling the study how its trial went: queue it again."""
+    """A worker that ended without telling the study how its trial went: queue it again."""
     if record(sweep, number).state == "running":
         how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
         sweep.requeue(number, f"its process {how}")
 
 
-def _stop(sweep: Sweep, procs: dict) -> None:
-    """Ask every running trial to stop (it writes a checkpoint and requeues itself); kill the
-    ones that take too long, and requeue those."""
-    for proc in procs.values():
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
+def _stop(sweep: Sweep, workers: list[_Worker]) -> None:
+    """Ask every worker to stop: a trial writes its checkpoint and requeues itself. Those that
+    take too long are killed and their trials requeued here."""
+    for w in workers:
+        if w.alive():
+            w.proc.send_signal(signal.SIGINT)
+        _close(w)  # a trial that ends anyway (a signal while it wrote its summary) is its last
     deadline = time.monotonic() + _STOP_WAIT_S
-    for number, proc in procs.items():
+    for w in workers:
         try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting
-            proc.kill()
-            proc.wait()
-        _reap(sweep, number, proc.returncode)
+            w.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):  # or a second Ctrl-C
+            w.proc.kill()
+            w.proc.wait()
+        if w.trial is not None:
+            _reap(sweep, w.trial, w.proc.returncode)
+
+
+def _close(w: _Worker) -> None:
+    """No more trials for this worker: it leaves when its trial ends."""
+    try:
+        w.proc.stdin.close()
+    except OSError:  # it has died
+        pass

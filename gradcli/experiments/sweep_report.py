@@ -72,10 +72,13 @@ def best(sweep: Sweep) -> TrialRecord | None:
 def finish(sweep: Sweep) -> tuple[Path | None, Path | None]:
     """Write best.yaml (the best trial's resolved config, ready for `gradcli train`) and
     sweep.png; (None, None) before any trial finished."""
+    from gradcli.config.load import load_config
+
     top = best(sweep)
-    if top is None or top.run_dir is None:
+    if top is None:
         return None, None
-    config = yaml.safe_load((Path(top.run_dir) / "config.yaml").read_text(encoding="utf-8"))
+    # rebuilt rather than copied: the trial may have run on another machine sharing the study
+    config = load_config(sweep.config_path, sweep.overrides(top.params)).model_dump(mode="json")
     config.pop("sweep", None)
     head = (
         f"# The best trial ({top.number}) of the sweep {sweep.folder}: "

@@ -2,9 +2,10 @@
 the study each epoch and stops it, as early stopping would, when the pruner says it is worse
 than the trials before it at the same epoch.
 
-The lead process runs trials here in-process (--jobs 1), or starts this module per trial:
+The lead process runs trials here in-process (--jobs 1), or starts J workers that each train
+the trials whose ids it writes to their stdin:
 
-    python -m gradcli.experiments.sweep_trial SWEEP_FOLDER TRIAL_ID
+    python -m gradcli.experiments.sweep_trial SWEEP_FOLDER
 """
 
 from __future__ import annotations
@@ -116,27 +117,31 @@ def _fail(sweep: Sweep, trial, error: Exception) -> None:
     sweep.study.tell(trial, state=optuna().trial.TrialState.FAIL)
 
 
-def child_main(argv: list[str]) -> int:
-    """A trial in a process of its own (--jobs J): exit 0 when the study was told."""
+def worker_main(argv: list[str]) -> int:
+    """A worker process (--jobs J): train each trial whose id arrives on stdin, until stdin
+    closes. Ctrl-C stops the running trial after its checkpoint (it requeues itself)."""
     import os
 
-    folder, trial_id = Path(argv[0]), int(argv[1])
-    if os.environ.get("GRADCLI_THREADS"):  # the lead split the cores between its J trials
+    folder = Path(argv[0])
+    if os.environ.get("GRADCLI_THREADS"):  # the lead split the cores between its J workers
         from gradcli import threads
 
         threads.configure()
     sweep = load(folder, os.environ.get(STORAGE_ENV) or None)
-    trial = optuna().Trial(sweep.study, trial_id)
     try:
-        run_trial(sweep, trial)
+        for line in sys.stdin:
+            trial = optuna().Trial(sweep.study, int(line))
+            try:
+                run_trial(sweep, trial)
+            except (TrainingInterrupted, KeyboardInterrupt):
+                raise
+            except Exception as e:  # noqa: BLE001 - a bug: the trial says it, the next one runs
+                _fail(sweep, trial, e)
+                print(f"trial {trial.number}: {type(e).__name__}: {e}", file=sys.stderr)
     except (TrainingInterrupted, KeyboardInterrupt):
         return 130
-    except Exception as e:  # noqa: BLE001 - a bug: the trial says it, the lead goes on
-        _fail(sweep, trial, e)
-        print(f"trial {trial.number}: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(child_main(sys.argv[1:]))
+    sys.exit(worker_main(sys.argv[1:]))

@@ -151,3 +151,25 @@ def test_two_jobs_run_trials_at_once(tmp_path):
     first, second = sorted(found, key=lambda r: r.started)
     assert second.started < first.ended  # the second began before the first had ended
     assert len({r.run_dir for r in found}) == 2
+
+
+def test_two_machines_share_one_study_through_its_storage(tmp_path):
+    config = tiny_config(tmp_path, epochs=1)
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first = lib.create(config, ["optimizer.lr=log:1e-3..1e-1"], trials=3, sampler="random",
+                       storage=url, study="shared", folder=tmp_path / "a")  # fmt: skip
+    # a second machine joins from the storage alone: same params, config and settings
+    second = lib.join(url, "shared", folder=tmp_path / "b")
+    assert second.spec.params == first.spec.params and second.spec.trials == 3
+    assert (tmp_path / "b" / "config.yaml").read_text() == config.read_text()
+    second.spec.trials = 2  # this machine makes two of them
+    assert len(lib.run(second)) == 2
+    found = lib.run(first)  # the first makes the third, and sees all three
+    assert [r.state for r in found] == ["complete"] * 3
+    where = sorted(str(tmp_path / r.run_dir).split("/")[-3] for r in found)
+    assert where == ["a", "b", "b"]
+    assert lib.finish(first)[0].is_file()
+    with pytest.raises(ConfigError, match="searches other params"):
+        lib.create(config, ["optimizer.lr=0.1,0.2"], storage=url, study="shared",
+                   folder=tmp_path / "c")  # fmt: skip
+    assert not (tmp_path / "c").exists()
