@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from filelock import FileLock
+
 from gradcli.errors import ConfigError
 from gradcli.train.callbacks import OUTPUTS
 from gradcli.train.loggers.common import LoggerError, require, scalars
@@ -72,9 +74,12 @@ class MLflowLogger(Callback):
         from mlflow.tracking import MlflowClient
 
         try:
-            if self.local is not None:
+            if self.local is None:
+                self.client = MlflowClient(self.uri)
+            else:  # the first client makes the database: one process at a time (a sweep's)
                 self.local.mkdir(parents=True, exist_ok=True)
-            self.client = MlflowClient(self.uri)
+                with FileLock(str(self.local / ".gradcli.lock")):
+                    self.client = MlflowClient(self.uri)
             run = self._continued()
             if run is not None:
                 self.run_id = run.info.run_id
