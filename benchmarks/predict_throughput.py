@@ -5,7 +5,8 @@
 Writes the MNIST test set (10,000 images, from $GRADCLI_DATA_DIR or ../shared/datasets) as
 PNGs into --folder once, then times in rounds, each contender once per round in a rotating
 order (the machine's speed drifts; see timing.py): the model on the arrays already in memory
-(transforms + forward, what `eval` does per batch); reading alone with threads and with
+(transforms + forward), and its forward pass alone on arrays already transformed (what `eval`
+times per batch); reading alone with threads and with
 worker processes; reading then predicting one chunk after the other; and `predict_files`
 (reading overlapped with predicting) with threads and with processes. Prints the median and
 min-max of images/s over rounds, and the median ratio to the model within a round.
@@ -77,8 +78,16 @@ def main(argv=None) -> None:
         return n
 
     procs = max(1, min(8, (os.cpu_count() or 1) - 1))
+    prepared = loaded.prepare(x)
+
+    def forward_only():
+        for s in range(0, n, args.batch_size):
+            loaded.forward(prepared[s : s + args.batch_size])
+        return n
+
     contenders = {
         "model on in-memory arrays": lambda: len(predict_arrays(loaded, x, args.batch_size)),
+        "forward only, arrays prepared": forward_only,
         "decode only, 1 thread": decode(1),
         f"decode only, {args.threads} threads": decode(args.threads),
         f"decode only, {procs} processes": decode(procs, True),

@@ -37,6 +37,15 @@ def predict(
         None, "--csv", metavar="FILE", help="Write the predictions to a CSV file."
     ),
     batch_size: int | None = options.BatchSize,
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        "-j",
+        min=0,
+        help="Processes reading files ahead of the model (default: one per core but one, for "
+        "1,000 files or more; threads below). 0 reads them in turn with the model: less CPU "
+        "in all, best when other work keeps every core busy.",
+    ),
     device: str | None = options.Device,
     crop: bool = typer.Option(
         False, "--crop", help="Centre-crop images to the model's aspect ratio before resizing."
@@ -59,7 +68,9 @@ def predict(
                 task = task if task is not None else bar.add_task("reading", total=total)
                 bar.update(task, completed=done)
 
-        result = predict_files(loaded, inputs, top_k, batch_size or 256, opts, on_progress=advance)
+        processes = None if workers is None else workers > 0
+        result = predict_files(loaded, inputs, top_k, batch_size or 256, opts, workers,
+                               processes, on_progress=advance)  # fmt: skip
     if not result.predictions and not result.failures:
         raise DataError("no image, .npy, .npz or .csv files among the inputs; check the paths")
     if as_json:
@@ -69,10 +80,22 @@ def predict(
         console.print(f"wrote {len(result.predictions):,} predictions to {escape(str(csv_file))}")
     else:
         _render(result, top_k)
+    if result.bright:
+        err_console.print(Text.assemble(("note:", "yellow"), " ", _bright_note(result, invert)))
     for failure in result.failures:
         err_console.print(Text.assemble(("error:", "red"), " ", failure.error))
     if result.failures:
         raise typer.Exit(1)
+
+
+def _bright_note(result: Predictions, invert: bool) -> str:
+    n, first = len(result.bright), result.bright[0]
+    which = f"{first} is" if n == 1 else f"{n} images (the first {first}) are"
+    fix = "drop --invert" if invert else "if dark on light, try --invert"
+    return (
+        f"{which} much brighter than the training images: the model learnt light-on-dark "
+        f"images; {fix}"
+    )
 
 
 def _progress():
@@ -126,6 +149,7 @@ def _as_json(loaded, result: Predictions) -> dict:
         "class_names": list(loaded.class_names) if loaded.class_names else None,
         "predictions": rows,
         "failures": [{"input": f.name, "error": f.error} for f in result.failures],
+        "much_brighter_than_training": result.bright,
     }
 
 

@@ -36,8 +36,15 @@ def decoded(
     processes: bool | None = None,
 ) -> Iterator[tuple[int, list[Sample]]]:  # fmt: skip
     """(number of files, their samples) for CHUNK files at a time, in order; the next chunk is
-    being read while the caller uses this one. `processes`: None picks processes for
-    PROCESSES_FROM files or more where the platform forks, True/False forces the choice."""
+    being read while the caller uses this one. `workers=0` reads each chunk in this thread
+    when it is asked for (no overlap, the least CPU in all: best when no core is idle).
+    `processes`: None picks processes for PROCESSES_FROM files or more where the platform
+    forks, True/False forces the choice."""
+    if workers == 0:
+        for start in range(0, len(files), CHUNK):
+            chunk = files[start : start + CHUNK]
+            yield len(chunk), read_files(chunk, spec, options)
+        return
     pool = _pool(workers, len(files), processes)
     task = _read_packed if isinstance(pool, ProcessPoolExecutor) else read_files
     with pool:

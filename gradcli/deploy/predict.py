@@ -38,9 +38,19 @@ class Prediction:
 
 @dataclass
 class Predictions:
+    """Every input's prediction in order, the inputs that failed, and `bright`: greyscale
+    images far brighter than the training images were (see `_BRIGHT`)."""
+
     task: str
     predictions: list[Prediction] = field(default_factory=list)
     failures: list[Sample] = field(default_factory=list)
+    bright: list[str] = field(default_factory=list)
+
+
+# After the fitted normalisation the training images average 0 with a spread of 1; a grey image
+# averaging more than this is most likely dark-on-light (MNIST's inverted: about 2.4), which a
+# model trained on light-on-dark digits misreads.
+_BRIGHT = 1.5
 
 
 def predict_arrays(loaded: LoadedModel, raw: np.ndarray, batch_size: int = 256) -> np.ndarray:
@@ -87,12 +97,32 @@ def predict_files(
         good = [s for s in samples if s.error is None]
         result.failures += [s for s in samples if s.error is not None]
         if good:
-            outs = predict_arrays(loaded, np.stack([s.x for s in good]), batch_size)
+            outs = _predict(loaded, good, batch_size, result.bright)
             result.predictions += _describe(loaded, good, outs, top_k)
         done += count
         if on_progress is not None:
             on_progress(done, len(files))
     return result
+
+
+def _predict(loaded, samples, batch_size, bright: list[str]) -> np.ndarray:
+    """`predict_arrays`, noting in `bright` the grey images far brighter than in training."""
+    raw = np.stack([s.x for s in samples])
+    check = loaded.raw_shape[:1] == (1,) and loaded.is_image and _normalised(loaded)
+    outs = []
+    for start in range(0, len(raw), batch_size):
+        x = loaded.prepare(raw[start : start + batch_size])
+        outs.append(loaded.forward(x))
+        if check:
+            means = x.reshape(len(x), -1).mean(axis=1)
+            bright += [samples[start + i].name for i in np.flatnonzero(means > _BRIGHT)]
+    return np.concatenate(outs)
+
+
+def _normalised(loaded) -> bool:
+    return bool(loaded.transforms.transforms) and loaded.transforms.transforms[-1].name == (
+        "normalize"
+    )
 
 
 def _describe(loaded, samples, outs, top_k) -> list[Prediction]:

@@ -160,6 +160,13 @@ def test_resize_crop_and_invert_rules(grey, tmp_path):
     assert inverted.returncode == plain.returncode == 0, inverted.stderr + plain.stderr
     top = [next(iter(predictions(r).values()))["top_k"] for r in (inverted, plain)]
     assert top[0] == top[1]
+    assert inverted.stderr == plain.stderr == ""
+    # without --invert the dark-on-light image draws a note (the exit code stays 0)
+    dark = run("predict", run_dir, tmp_path / "dark.png", tmp_path / "light.png", "--json")
+    assert dark.returncode == 0, dark.stderr
+    assert json.loads(dark.stdout)["much_brighter_than_training"] == [str(tmp_path / "dark.png")]
+    assert dark.stderr.startswith(f"note: {tmp_path / 'dark.png'} is much brighter than the ")
+    assert dark.stderr.strip().endswith("if dark on light, try --invert")
 
 
 def test_grey_png_feeds_an_rgb_model(tmp_path):
@@ -205,13 +212,19 @@ def test_worker_processes_read_what_threads_read(grey, tmp_path):
     files = [*paths[:30], tmp_path / "pngs" / "bad.png", *paths[30:]]
     spec = InputSpec.of(load_for_inference(run_dir))
     read = {
-        processes: [s for _, chunk in decoded(files, spec, ImageOptions(), 2, processes)
-                    for s in chunk]
-        for processes in (False, True)
+        (workers, processes): [s for _, chunk in decoded(files, spec, ImageOptions(), workers,
+                                                         processes) for s in chunk]
+        for workers, processes in ((2, False), (2, True), (0, None))
     }  # fmt: skip
-    assert [s.name for s in read[True]] == [str(f) for f in files]
-    assert [s.name for s in read[True]] == [s.name for s in read[False]]
-    assert [s.error for s in read[True]] == [s.error for s in read[False]]
-    assert "bad.png: not a readable image" in read[True][30].error
+    assert [s.name for s in read[2, True]] == [str(f) for f in files]
+    for other in ((2, False), (0, None)):
+        assert [s.name for s in read[2, True]] == [s.name for s in read[other]]
+        assert [s.error for s in read[2, True]] == [s.error for s in read[other]]
+    # the CLI's --workers: processes (2) and none (0) give what threads give
+    flags = ([], ["-j", "2"], ["-j", "0"])
+    outs = [run("predict", run_dir, tmp_path / "pngs", "--json", *j) for j in flags]
+    assert all(r.returncode == 1 for r in outs)
+    assert outs[0].stdout == outs[1].stdout == outs[2].stdout
+    assert "bad.png: not a readable image" in read[2, True][30].error
     good = [i for i in range(len(files)) if i != 30]
-    np.testing.assert_array_equal(np.stack([read[True][i].x for i in good]), x[:70])
+    np.testing.assert_array_equal(np.stack([read[2, True][i].x for i in good]), x[:70])
