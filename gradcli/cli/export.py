@@ -55,7 +55,8 @@ def export(
     if r["format"] == "safetensors":
         console.print(f"{len(r['tensors'])} tensors named as model.state_dict() names them")
         return
-    takes = "raw values, transforms in the graph" if r["transforms_in_graph"] else "transformed"
+    in_graph = r["transforms_in_graph"]
+    takes = "raw values, transforms in the graph" if in_graph else "as the model takes them"
     console.print(
         f"input '{r['input_name']}' (batch, {shape}) {takes}; output '{r['output_name']}'; "
         f"opset {r['opset']}"

@@ -41,7 +41,9 @@ def export(checkpoint, fmt: str, out=None, transforms: bool = True) -> dict:
             raise ExportError(_EXTRA) from None
     loaded = load_for_inference(checkpoint)
     path = _out_path(loaded.checkpoint, fmt, out)
-    desc = description(loaded, transforms and fmt == "onnx")
+    # target transforms (one_hot) have nothing to do with the input
+    steps = [t for t in loaded.transform_spec if t.get("type") != "one_hot"]
+    desc = description(loaded, bool(transforms and steps and fmt == "onnx"))
     result = {"format": fmt, "checkpoint": str(loaded.checkpoint), "path": str(path), **desc}
     if fmt == "onnx":
         from gradcli.deploy.onnx_check import check_onnx
@@ -50,13 +52,13 @@ def export(checkpoint, fmt: str, out=None, transforms: bool = True) -> dict:
         proto = model_to_onnx(
             loaded.model,
             desc["input_shape"],
-            loaded.transform_spec if transforms else None,
+            loaded.transform_spec if desc["transforms_in_graph"] else None,
             {k: v if isinstance(v, str) else json.dumps(v) for k, v in desc.items()},
             doc=_summary(desc),
         )
         data = proto.SerializeToString()
         # checked before it is written: a model that disagrees with gradcli is not shipped
-        result["check"] = check_onnx(data, loaded, transforms)
+        result["check"] = check_onnx(data, loaded, desc["transforms_in_graph"])
         result.update(input_name=INPUT, output_name=OUTPUT, opset=proto.opset_import[0].version)
     else:
         data, names = safetensors_bytes(loaded, desc)
@@ -88,14 +90,12 @@ def _summary(desc: dict) -> str:
     what = (
         f"{len(desc['class_names'])} classes" if desc["class_names"] else f"{desc['task']} values"
     )
-    kinds = ", ".join(t["type"] for t in desc["transforms"]) or "none"
-    takes = (
-        f"raw inputs (batch, {', '.join(map(str, desc['input_shape']))}); the input transforms "
-        f"({kinds}) are part of the graph"
-        if desc["transforms_in_graph"]
-        else f"inputs (batch, {', '.join(map(str, desc['input_shape']))}) already transformed "
-        f"({kinds})"
-    )
+    kinds = ", ".join(t["type"] for t in desc["transforms"] if t["type"] != "one_hot")
+    shape = f"(batch, {', '.join(map(str, desc['input_shape']))})"
+    if desc["transforms_in_graph"]:
+        takes = f"raw inputs {shape}; the input transforms ({kinds}) are part of the graph"
+    else:
+        takes = f"inputs {shape}" + (f" already transformed ({kinds})" if kinds else "")
     return f"gradcli model '{desc['name']}': {what} from {takes}."
 
 

@@ -58,6 +58,29 @@ def run_dir(tmp_path_factory):
     return folder / "run"
 
 
+REGRESSION = """
+name: reg
+data: {dataset: regression, options: {n_samples: 64, in_features: 6, out_features: 2},
+       batch_size: 16, val_split: 0}
+model: {input_shape: [6], layers: [{linear: 8}, tanh, {linear: 2}]}
+loss: mse
+optimizer: {type: sgd, lr: 0.01}
+train: {steps: 2, checkpoint: {best_metric: null}}
+"""
+
+
+def test_a_regression_model_without_transforms(tmp_path):
+    (tmp_path / "reg.yaml").write_text(REGRESSION)
+    trained = gradcli_cli("train", "reg.yaml", "--run-dir", "run", "-q", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    result = export(tmp_path / "run", "onnx")
+    assert result["path"].endswith("last.onnx") and result["class_names"] is None
+    assert result["task"] == "regression" and result["transforms_in_graph"] is False
+    assert result["input_shape"] == [6] and result["check"]["max_abs_diff"] < 1e-4
+    meta = {p.key: p.value for p in onnx.load(result["path"]).metadata_props}
+    assert meta["class_names"] == "null" and meta["task"] == "regression"
+
+
 def _pixels(n, seed=0):
     return np.random.default_rng(seed).integers(0, 256, (n, 1, 28, 28)).astype(np.float32)
 
