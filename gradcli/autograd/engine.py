@@ -117,10 +117,11 @@ def _run(roots, retain_graph, create_graph, capture):
 
 def _run_plain(grads, deps, retain_graph):
     """`_run` for a plain `loss.backward()` (arrays, into `.grad`): the same steps without the
-    capture and create_graph branches, since every step of training pays for this loop."""
+    capture and create_graph branches, and with `_pass_on` written out, since every training
+    step pays for this loop once per node."""
     ready = [n for n in grads if not deps[n]]
     stored = set()  # ids of arrays already stored as some leaf's .grad: a second leaf copies
-    pop = ready.pop
+    pop, push, received = ready.pop, ready.append, grads.get
     while ready:
         node = pop()
         g = grads.pop(node, None)
@@ -137,7 +138,21 @@ def _run_plain(grads, deps, retain_graph):
                 in_grads = (in_grads,)
         if not retain_graph:
             node._saved = None  # free what forward saved as soon as it is used
-        _pass_on(node, in_grads, grads, deps, ready)
+        i = -1
+        for nxt, _ in node.next_functions:
+            i += 1
+            if nxt is None:
+                continue
+            if in_grads is not None:
+                ig = in_grads[i]
+                if ig is not None:
+                    prev = received(nxt)
+                    # out of place: the same array may also have been passed to another node
+                    grads[nxt] = ig if prev is None else prev + ig
+            remaining = deps[nxt] - 1
+            deps[nxt] = remaining
+            if not remaining:
+                push(nxt)
 
 
 def _pass_on(node, in_grads, grads, deps, ready):
@@ -204,7 +219,7 @@ def _accumulate(variable, g, stored: set) -> None:
         if g.base is not None or id(g) in stored:
             g = g.copy()
         stored.add(id(g))
-        variable.grad = _wrap(g)
+        variable.grad = _tensor.wrap(g)
     else:
         variable.grad._data += g
 

@@ -18,7 +18,7 @@ from gradcli.errors import AutogradError, ShapeError
 
 _state = grad_mode._state
 _new = object.__new__
-_GRAD1, _NO_GRAD1, _NO_GRAD2 = (True,), (False,), (False, False)
+_GRAD1, _NO_GRAD1, _NO_GRAD2, _NO_GRAD3 = (True,), (False,), (False, False), (False,) * 3
 _NO_EDGE = (None, 0)
 _data_of, _requires_grad_of = operator.attrgetter("_data"), operator.attrgetter("_requires_grad")
 
@@ -83,8 +83,8 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run the op on Tensors `inputs`; `params` are non-differentiable options."""
-        # The fixed cost of every op is paid here, so one- and two-input ops (nearly all calls)
-        # take unrolled paths: a comprehension is a function call of its own in Python 3.11.
+        # The fixed cost of every op is paid here, so ops of one to three inputs (nearly all
+        # calls) take unrolled paths: a comprehension is a function call of its own in 3.11.
         fn = _new(cls)
         n = len(inputs)
         if n == 2:
@@ -98,13 +98,19 @@ class Function:
             record = a._requires_grad and _state.enabled
             fn.needs_input_grad = _GRAD1 if record else _NO_GRAD1
             arrays = (a._data,)
+        elif n == 3:  # linear with a bias, where, addcmul...
+            a, b, c = inputs
+            needs = (a._requires_grad, b._requires_grad, c._requires_grad)
+            record = (needs[0] or needs[1] or needs[2]) and _state.enabled
+            fn.needs_input_grad = needs if record else _NO_GRAD3
+            arrays = (a._data, b._data, c._data)
         else:
             needs = tuple(map(_requires_grad_of, inputs))
             record = _state.enabled and True in needs
             fn.needs_input_grad = needs if record else (False,) * n
             arrays = tuple(map(_data_of, inputs))
         try:
-            out = fn.forward(*arrays, **params)
+            out = fn.forward(*arrays, **params) if params else fn.forward(*arrays)
         except ValueError as e:
             if isinstance(e, ShapeError):
                 raise
@@ -119,6 +125,8 @@ class Function:
             fn.next_functions = (edge_of(a), edge_of(b))
         elif n == 1:
             fn.next_functions = (edge_of(a),)
+        elif n == 3:
+            fn.next_functions = (edge_of(a), edge_of(b), edge_of(c))
         else:
             fn.next_functions = tuple(map(edge_of, inputs))
         result = _tensor.wrap(out, True, fn)

@@ -22,7 +22,7 @@ import sys
 import weakref
 
 from gradcli.autograd.tensor import Tensor
-from gradcli.backend import get_array_module
+from gradcli.backend import device_of, get_array_module
 
 # Mean parameter size (values) up to which the flat update is used; see the module docstring.
 MAX_MEAN_SIZE = 1 << 15
@@ -167,20 +167,17 @@ class FlatGroups:
 
 def _eligible(params) -> bool:
     first = params[0]._data
-    dtype, kind = first.dtype, type(first)
+    dtype, kind, device = first.dtype, type(first), device_of(first)
     for p in params:
         a, ga = p._data, p.grad._data
         if type(a) is not kind or a.dtype != dtype or type(ga) is not kind or ga.dtype != dtype:
             return False
         if ga.shape != a.shape:
             return False  # the per-parameter update raises its one-line error
-    return _same_device(params)
-
-
-def _same_device(params) -> bool:
-    first = params[0]._data
-    device = getattr(first, "device", None)  # numpy: 'cpu'; cupy: the GPU
-    return all(getattr(p._data, "device", None) == device for p in params)
+        dev = device_of(a)
+        if dev is not device and dev != device:  # CPU is one object: `is` decides it
+            return False
+    return True
 
 
 def _worth_it(params) -> bool:
