@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gradcli.experiments.run_files import read_metrics
-from gradcli.experiments.runs import RunRecord, RunsError, is_run, read_run
+from gradcli.experiments.runs import RunRecord, RunsError, read_run
 from gradcli.train.atomic import atomic_write
 
 PANEL_IN = (5.5, 4.5)  # inches per panel (width, height)
@@ -34,14 +34,10 @@ class Comparison:
 
 def compare_runs(folders, out_png: str | Path) -> Comparison:
     """Read the runs, write their curves to `out_png` and find the config keys that differ."""
-    records = []
-    for folder in map(Path, folders):
-        if not folder.is_dir() or not is_run(folder):
-            raise RunsError(
-                f"{folder} is not a run folder (no config.yaml and metrics.csv); "
-                "give folders that `gradcli runs` lists"
-            )
-        records.append(read_run(folder))
+    out_png = Path(out_png)
+    if not out_png.parent.is_dir():
+        raise RunsError(f"cannot write {out_png}: its folder does not exist; create it first")
+    records = [read_run(folder) for folder in folders]  # all checked before anything is drawn
     labels = run_labels(records)
     notices = [f"{label}: {n}" for label, r in zip(labels, records) for n in r.notices]
     curves = []

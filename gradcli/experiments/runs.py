@@ -135,8 +135,14 @@ def _name_matches(name: str, wanted: str) -> bool:
 
 
 def read_run(folder: str | Path) -> RunRecord:
-    """Everything `gradcli runs` shows about one run folder. Never raises for a damaged file."""
+    """Everything `gradcli runs` shows about one run folder. Never raises for a damaged file;
+    RunsError for a folder that is not a run."""
     folder = Path(folder)
+    if not is_run(folder):
+        raise RunsError(
+            f"{folder} is not a run folder (no config.yaml and metrics.csv); "
+            "give a folder that `gradcli runs` lists"
+        )
     notices: list[str] = []
     marker = json_file(folder / MARKER, notices)
     summary = json_file(folder / "summary.json", notices)

@@ -129,6 +129,8 @@ def test_a_folder_that_is_not_a_run_is_refused(runs, tmp_path):
     with pytest.raises(RunsError, match="is not a run folder"):
         compare_runs([runs["base"], tmp_path], tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
+    with pytest.raises(RunsError, match="its folder does not exist"):
+        compare_runs([runs["base"]], tmp_path / "no" / "x.png")
 
 
 def gradcli(*args, cwd=None):
