@@ -175,3 +175,21 @@ def test_turned_on_at_a_resume_it_starts_with_the_run_so_far(client, tmp_path):
     assert_same_as_resumed_csv(client, run_dir, run.info.run_id)
     history = client.get_metric_history(run.info.run_id, "epoch/val_loss")
     assert [m.step for m in history] == [6, 12, 18, 24]
+
+
+def test_a_store_that_refuses_is_one_line_and_the_run_ends_failed(client, tmp_path, monkeypatch):
+    from mlflow.exceptions import MlflowException
+
+    from gradcli.train.loggers.common import LoggerError
+
+    def refuse(self, run_id, metrics=(), params=(), tags=(), **kwargs):
+        if metrics:
+            raise MlflowException("the store is read-only\nmore detail")
+
+    monkeypatch.setattr(MlflowClient, "log_batch", refuse)
+    with pytest.raises(LoggerError) as e:
+        train(tmp_path / "g", **ML)
+    assert str(e.value).startswith("mlflow: cannot log to sqlite:///")
+    assert str(e.value).endswith(": the store is read-only")
+    (run,) = runs_named(client, "g")
+    assert run.info.status == "FAILED"

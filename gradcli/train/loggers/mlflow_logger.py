@@ -157,12 +157,17 @@ class MLflowLogger(Callback):
         self.interrupted = True
 
     def on_train_end(self, trainer, summary):
+        from mlflow.exceptions import MlflowException
+
         test = {k: v for k, v in (summary.get("test") or {}).items()
                 if k not in ("epoch", "samples") and isinstance(v, float)}  # fmt: skip
         self._add({"kind": "test", "step": trainer.state.step, **test})
         self._send()
         self._upload()
-        self.client.set_terminated(self.run_id, "FINISHED")
+        try:
+            self.client.set_terminated(self.run_id, "FINISHED")
+        except MlflowException as e:
+            raise LoggerError(f"mlflow: cannot end the run in {self.uri}: {_first(e)}") from None
         self.ended = True
 
     def close(self):
