@@ -185,3 +185,15 @@ def test_command_line_errors_are_one_line(run_dir, args, message):
     done = gradcli_cli("export", "run", *args, cwd=run_dir.parent)
     assert done.returncode == 1
     assert message in done.stderr and done.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ([{"type": "clip"}], "cannot put input transform 'clip' into the ONNX graph"),
+        ([{"type": "normalize", "per": "channel"}], "was never fitted"),
+    ],
+)
+def test_transforms_the_graph_cannot_hold_are_refused(spec, message):
+    with pytest.raises(ExportError, match=message):
+        onnx_export.model_to_onnx(nn.Sequential(nn.Linear(3, 2)), (3,), spec)
