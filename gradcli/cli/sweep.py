@@ -118,7 +118,6 @@ def sweep(
                            metric=metric, prune=prune, jobs=jobs, storage=storage, study=study,
                            folder=sweep_dir, device=device, data_root=data)  # fmt: skip
     jobs = jobs or swept.spec.jobs
-    _header(swept, jobs)
     try:
         found = lib.run(swept, jobs, _Lines(), display=[Quiet()])
     except lib.SweepInterrupted as e:
@@ -176,7 +175,13 @@ def _score(swept, value) -> str:
 
 
 class _Lines:
-    """A line as each trial starts and ends."""
+    """A line as the sweep starts, and as each trial starts and ends."""
+
+    def begin(self, swept, jobs, requeued):
+        _header(swept, jobs)
+        for number in requeued:
+            console.print(f"[yellow]trial {number} was left running by a process that is gone: "
+                          "queued again[/yellow]")  # fmt: skip
 
     def started(self, swept, number, params):
         console.print(f"[dim]trial {number} started: {escape(_values(params))}[/dim]")
@@ -201,7 +206,7 @@ def _table(swept, found) -> Table:
         table.add_column(p.key, overflow="fold")
     table.add_column(swept.spec.metric, justify="right", overflow="fold")
     table.add_column("epochs", justify="right")
-    table.add_column("status")
+    table.add_column("status", no_wrap=True)
     table.add_column("run folder", no_wrap=True)
     for i, rec in enumerate(found):
         status = rec.state + (f" (retry of {rec.retry_of})" if rec.retry_of is not None else "")

@@ -48,8 +48,9 @@ class SweepInterrupted(GradcliError):
 
 
 class Listener:
-    """What the CLI is told as trials start and end (nothing by default)."""
+    """What the CLI is told as the sweep and its trials start and end (nothing by default)."""
 
+    def begin(self, sweep: Sweep, jobs: int, requeued: list[int]) -> None: ...
     def started(self, sweep: Sweep, number: int, params: dict) -> None: ...
     def ended(self, sweep: Sweep, rec: TrialRecord) -> None: ...
 
@@ -68,7 +69,7 @@ def run(sweep: Sweep, jobs: int | None = None, listener: Listener | None = None,
         raise GradcliError(f"sweep {sweep.folder} is being run by another process; wait for it, "
                            "or stop it first") from None  # fmt: skip
     try:
-        sweep.requeue_stale()
+        listener.begin(sweep, jobs, sweep.requeue_stale())
         if jobs == 1:
             _serial(sweep, listener, display)
         else:

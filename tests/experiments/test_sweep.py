@@ -173,3 +173,15 @@ def test_two_machines_share_one_study_through_its_storage(tmp_path):
         lib.create(config, ["optimizer.lr=0.1,0.2"], storage=url, study="shared",
                    folder=tmp_path / "c")  # fmt: skip
     assert not (tmp_path / "c").exists()
+
+
+def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(tmp_path):
+    # dataset options are the dataset's to check: this one fails when its trial builds the data
+    config = tiny_config(tmp_path, epochs=2)
+    sweep = lib.create(config, ["data.options.n_samples=300,-5"], sampler="grid")
+    found = {r.params["data.options.n_samples"]: r for r in lib.run(sweep)}
+    assert found[300].state == "complete"
+    assert found[-5].state == "failed"
+    assert found[-5].error == "spirals: n_samples must be a positive integer, got -5"
+    best_yaml, _ = lib.finish(sweep)
+    assert load_config(best_yaml).data.options["n_samples"] == 300
