@@ -1,12 +1,12 @@
 """Reading many input files ahead of the model, in worker processes or threads.
 
-A small image costs Pillow about 100 us of Python per file and only a fraction of that in
-zlib, which alone releases the GIL: decoding threads then mostly wait for the GIL, and they
-take it from the thread running the model too (measured: decode + predict in threads was no
+Most of the 70-85 us of CPU a small PNG costs is Pillow's Python; only its zlib part releases
+the GIL: decoding threads then mostly wait for the GIL, and take it from the thread running the
+model too (measured: decode + predict in threads was no
 faster than one after the other). So a folder of many files is decoded by worker processes
 forked from this one (no start-up imports), keeping one core for the model; a few files, and
-platforms without fork, use threads, which do help with large images (their decoding and
-resizing run in C without the GIL).
+platforms without fork, use threads (below PROCESSES_FROM files, forking costs more than it
+saves).
 
     for count, samples in decoded(files, spec, options):   # CHUNK files at a time, in order
         ...

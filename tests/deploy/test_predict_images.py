@@ -152,6 +152,14 @@ def test_resize_crop_and_invert_rules(grey, tmp_path):
     squeezed = read_image(tmp_path / "wide.png", spec, ImageOptions())
     expect = np.asarray(Image.fromarray(wide).resize((28, 28), Image.Resampling.BILINEAR))
     np.testing.assert_array_equal(squeezed, expect[None])
+    # a large JPEG is decoded at 1/8 scale first: close to resizing the full decode
+    Image.fromarray(image).resize((448, 448), Image.Resampling.BICUBIC).save(tmp_path / "b.jpg")
+    fast = read_image(tmp_path / "b.jpg", spec, ImageOptions())
+    with Image.open(tmp_path / "b.jpg") as full:
+        slow = np.asarray(full.convert("L").resize((28, 28), Image.Resampling.BILINEAR))
+    assert fast.shape == (1, 28, 28)
+    diff = np.abs(fast[0].astype(int) - slow)
+    assert diff.mean() < 1 and diff.max() <= 8, (diff.mean(), diff.max())
     # a dark-on-light drawing with --invert is the light-on-dark original
     Image.fromarray(255 - image).save(tmp_path / "dark.png")
     Image.fromarray(image).save(tmp_path / "light.png")
