@@ -10,8 +10,16 @@ from gradcli.train.callbacks import run_outputs
 def test_csv_is_the_default_and_metrics_csv_is_written_without_it(tmp_path):
     assert config().output.loggers == ["csv"]
     # metrics.csv is always written: resume cuts it back, curves.png and `gradcli runs` read it
-    names = [type(cb).__name__ for cb in run_outputs(config(), tmp_path)]
-    assert "MetricsCSV" in names and "TensorBoardLogger" not in names
+    for listed in ("[csv]", "[]"):
+        chosen = config(**{"output.loggers": listed})
+        names = [type(cb).__name__ for cb in run_outputs(chosen, tmp_path)]
+        assert "MetricsCSV" in names and "TensorBoardLogger" not in names
+
+
+def test_listed_loggers_are_run_outputs_after_the_others(tmp_path):
+    pytest.importorskip("tensorboardX", reason="needs the tensorboard extra")
+    pytest.importorskip("mlflow", reason="needs the mlflow extra")
+    pytest.importorskip("sqlalchemy", reason="mlflow's local store needs sqlalchemy")
     chosen = config(**{"output.loggers": "[tensorboard, mlflow]"})
     names = [type(cb).__name__ for cb in run_outputs(chosen, tmp_path)]
     assert {"MetricsCSV", "TensorBoardLogger", "MLflowLogger"} <= set(names)
