@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import typer
@@ -100,7 +101,7 @@ def _bright_note(result: Predictions, invert: bool) -> str:
 
 def _progress():
     if not sys.stderr.isatty():
-        return _NoBar()
+        return nullcontext()  # `as bar` gives None: no bar in logs and pipes
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeRemainingColumn())  # fmt: skip
     return Progress(*columns, console=err_console, transient=True)
@@ -123,14 +124,6 @@ predict.__doc__ = "\n\n".join(
         "Example: gradcli predict runs/mnist-lenet/<run> digits/ --top-k 3",
     ]
 )
-
-
-class _NoBar:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _as_json(loaded, result: Predictions) -> dict:
