@@ -68,19 +68,35 @@ def conv(b: Builder, m, x: Value) -> str:
     )
 
 
+def _pool_pads(b: Builder, x: Value, kernel, stride, padding, dilation) -> list[int]:
+    """ONNX pads giving gradcli's output size without ONNX's ceil_mode, whose rule differs:
+    gradcli (as PyTorch) drops a last window that would start in the right padding. The output
+    size is known here, so ceil_mode becomes extra padding at the end, which no window counts
+    (-inf for max; left out of the average's divisor, see `avg_pool`)."""
+    extra = [
+        max(0, (out - 1) * s + d * (k - 1) + 1 - (size + 2 * p))
+        for size, out, k, s, p, d in zip(
+            x.shape[2:], b.out_shape[2:], kernel, stride, padding, dilation
+        )
+    ]
+    return [*padding, *(p + e for p, e in zip(padding, extra))]
+
+
 @converts(nn.MaxPool2d)
 def max_pool(b: Builder, m, x: Value) -> str:
     if m.return_indices:
         raise Unsupported(m, "return_indices=True (the indices are not exported)")
-    ph, pw = pair("maxpool2d", "padding", m.padding, 0)
+    kernel = pair("maxpool2d", "kernel_size", m.kernel_size, 1)
+    stride = pair("maxpool2d", "stride", m.stride, 1)
+    dilation = pair("maxpool2d", "dilation", m.dilation, 1)
+    padding = pair("maxpool2d", "padding", m.padding, 0)
     return b.op(
         "MaxPool",
         [x.name],
-        kernel_shape=list(pair("maxpool2d", "kernel_size", m.kernel_size, 1)),
-        strides=list(pair("maxpool2d", "stride", m.stride, 1)),
-        dilations=list(pair("maxpool2d", "dilation", m.dilation, 1)),
-        pads=[ph, pw, ph, pw],
-        ceil_mode=int(m.ceil_mode),
+        kernel_shape=list(kernel),
+        strides=list(stride),
+        dilations=list(dilation),
+        pads=_pool_pads(b, x, kernel, stride, padding, dilation),
     )
 
 
@@ -88,15 +104,23 @@ def max_pool(b: Builder, m, x: Value) -> str:
 def avg_pool(b: Builder, m, x: Value) -> str:
     if m.divisor_override is not None:
         raise Unsupported(m, "divisor_override (ONNX AveragePool divides by the window)")
-    ph, pw = pair("avgpool2d", "padding", m.padding, 0)
+    kernel = pair("avgpool2d", "kernel_size", m.kernel_size, 1)
+    stride = pair("avgpool2d", "stride", m.stride, 1)
+    padding = pair("avgpool2d", "padding", m.padding, 0)
+    pads = _pool_pads(b, x, kernel, stride, padding, (1, 1))
+    name = x.name
+    if m.count_include_pad and any(padding):
+        # the divisor counts the zero padding but not the ceil_mode overhang beyond it: pad
+        # explicitly, then average with the overhang alone as (uncounted) padding
+        name = b.op("Pad", [name, b.ints([0, 0, *padding, 0, 0, *padding], "pads")])
+        pads = [0, 0, pads[2] - padding[0], pads[3] - padding[1]]
     return b.op(
         "AveragePool",
-        [x.name],
-        kernel_shape=list(pair("avgpool2d", "kernel_size", m.kernel_size, 1)),
-        strides=list(pair("avgpool2d", "stride", m.stride, 1)),
-        pads=[ph, pw, ph, pw],
-        ceil_mode=int(m.ceil_mode),
-        count_include_pad=int(m.count_include_pad),
+        [name],
+        kernel_shape=list(kernel),
+        strides=list(stride),
+        pads=pads,
+        count_include_pad=0,
     )
 
 

@@ -32,12 +32,17 @@ CASES = {
         (IMAGE, [{"maxpool2d": 2}]),
         (IMAGE, [{"maxpool2d": {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}}]),
         (IMAGE, [{"maxpool2d": {"kernel_size": 2, "stride": 1, "dilation": 2}}]),
+        # ceil_mode's last window would start in the padding: gradcli drops it, ONNX would not
+        (IMAGE, [{"maxpool2d": {"kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True}}]),
     ],
     "avgpool2d": [
         (IMAGE, [{"avgpool2d": 2}]),
         (IMAGE, [{"avgpool2d": {"kernel_size": 3, "stride": 2, "padding": 1,
                                 "count_include_pad": False}}]),
         (IMAGE, [{"avgpool2d": {"kernel_size": 2, "stride": 2, "ceil_mode": True}}]),
+        (IMAGE, [{"avgpool2d": {"kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True}}]),
+        (IMAGE, [{"avgpool2d": {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True,
+                                "count_include_pad": False}}]),
     ],
     "adaptive_avgpool2d": [(IMAGE, [{"adaptive_avgpool2d": 4}]),  # 9 -> 4: unequal windows
                            (IMAGE, [{"adaptive_avgpool2d": [3, 1]}])],
