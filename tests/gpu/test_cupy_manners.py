@@ -70,7 +70,7 @@ def test_streams_and_devices(cp):
         assert dev.id == 0 == cp.cuda.runtime.getDevice()
         stream = cp.cuda.Stream(non_blocking=True)
         with stream:
-            assert cp.cuda.get_current_stream() == stream
+            assert cp.cuda.get_current_stream().ptr == stream.ptr
             x = cp.ones(3) * 2
         stream.synchronize()
         dev.synchronize()

@@ -114,14 +114,15 @@ def unwrap(x):
     return x
 
 
-def wrap(x, out=None):
-    """numpy results back to the device: arrays and numpy scalars become (0-d) arrays."""
+def wrap(x, out=None, dev=None):
+    """numpy results back to the device (the current one unless `dev`: a view stays where its
+    base is): arrays and numpy scalars become (0-d) arrays."""
     if out is not None and x is out._a:
         return out
     if isinstance(x, np.ndarray):
-        return ndarray._from(x)
+        return ndarray._from(x, dev)
     if isinstance(x, np.generic):
-        return ndarray._from(np.asarray(x))
+        return ndarray._from(np.asarray(x), dev)
     if isinstance(x, (list, tuple)):  # named tuples (numpy's SVDResult) are plain in CuPy
         return (list if isinstance(x, list) else tuple)(wrap(v) for v in x)
     return x
@@ -253,6 +254,12 @@ def _blas_friendly(a, b):
         batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         a, b = np.broadcast_to(a, batch + a.shape[-2:]), np.broadcast_to(b, batch + b.shape[-2:])
     return np.ascontiguousarray(a), np.ascontiguousarray(b)
+
+
+def is_advanced(key) -> bool:
+    """Whether indexing with `key` gathers (arrays or lists in it) rather than slices."""
+    parts = key if isinstance(key, tuple) else (key,)
+    return any(isinstance(k, (ndarray, np.ndarray, list)) for k in parts)
 
 
 def index_key(key):

@@ -175,10 +175,10 @@ class ndarray:
     nbytes = property(lambda self: self._a.nbytes)
     strides = property(lambda self: self._a.strides)
     flags = property(lambda self: self._a.flags)
-    T = property(lambda self: wrap(self._a.T))
-    mT = property(lambda self: wrap(self._a.mT))
-    real = property(lambda self: wrap(self._a.real))
-    imag = property(lambda self: wrap(self._a.imag))
+    T = property(lambda self: wrap(self._a.T, dev=self._dev))
+    mT = property(lambda self: wrap(self._a.mT, dev=self._dev))
+    real = property(lambda self: wrap(self._a.real, dev=self._dev))
+    imag = property(lambda self: wrap(self._a.imag, dev=self._dev))
 
     @shape.setter
     def shape(self, value):
@@ -218,8 +218,9 @@ class ndarray:
         return (self[i] for i in range(self.shape[0]))
 
     def __getitem__(self, key):
-        _core._check_device(self)
-        return wrap(self._a[index_key(key)])
+        if _core.is_advanced(key):  # a gather kernel; basic slicing only makes a view
+            _core._check_device(self)
+        return wrap(self._a[index_key(key)], dev=self._dev)
 
     def __setitem__(self, key, value):
         _core._check_device(self)
@@ -238,18 +239,23 @@ class ndarray:
         kwargs = {} if casting is None else {"casting": casting}
         return ndarray._from(self._a.astype(dtype, order=order, copy=True, **kwargs))
 
-    def view(self, dtype=None, array_class=None):
-        if array_class is not None:
-            raise TypeError("cupy.ndarray.view does not take an array class (stand-in)")
-        return wrap(self._a.view() if dtype is None else self._a.view(dtype))
+    def view(self, dtype=None, type=None):
+        if type is not None:
+            raise TypeError("the stand-in's ndarray.view takes no array type")
+        return wrap(self._a.view() if dtype is None else self._a.view(dtype), dev=self._dev)
 
     def reshape(self, *shape, order="C"):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return wrap(self._a.reshape(shape, order=order))
+        return wrap(self._a.reshape(shape, order=order), dev=self._dev)
 
     def fill(self, value):
-        self._a.fill(_core.operand(value) if not isinstance(value, np.ndarray) else value.item())
+        _core._check_device(self)
+        if isinstance(value, (ndarray, np.ndarray)) and value.ndim != 0:
+            raise ValueError("non-scalar array cannot be used for fill")
+        if isinstance(value, np.ndarray):
+            value = value.item()
+        self._a.fill(_core.operand(value))
 
     def sort(self, axis=-1, kind=None):
         self._a.sort(axis=axis)
