@@ -8,7 +8,9 @@ this refuses with the same exception type:
   ("Unsupported type"), while Python scalars and numpy scalars (np.float32(2)) are fine;
 - an array on another device than the current one: ValueError (peer access unavailable);
 - ufunc keywords CuPy lacks (`where=`, `order=`): TypeError; `ufunc.reduce`/`accumulate` other
-  than add and multiply, `ufunc.at` other than add/subtract/maximum/minimum: NotImplementedError.
+  than add and multiply, `ufunc.at` other than add/subtract/maximum/minimum: NotImplementedError;
+- a keyword or extra positional argument that CuPy's function or method lacks: TypeError
+  (parameters in `_names`).
 
 Reductions and scalar indexing return 0-d arrays (not numpy scalars), as CuPy does.
 """
