@@ -24,7 +24,7 @@ class Sum(Function):
 
     def forward(self, x, axes=None, keepdim=False, dtype=None):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
-        return get_array_module(x).asarray(x.sum(axis=axes, keepdims=keepdim, dtype=dtype))
+        return x.sum(axis=axes, keepdims=keepdim, dtype=dtype)  # a 0-d result is wrapped as one
 
     def backward(self, g):
         return expand_reduced(g, self.shape, self.axes, self.keepdim)
@@ -33,7 +33,7 @@ class Sum(Function):
 def sum(x, dim=None, keepdim=False):
     # as PyTorch, integers and bools add up in int64 (NumPy sums uint8 in uint64)
     dtype = np.int64 if x._data.dtype.kind in "biu" else None
-    axes = norm_dims("sum", dim, x._data.ndim)
+    axes = None if dim is None else norm_dims("sum", dim, x._data.ndim)
     return Sum.apply(x, axes=axes, keepdim=keepdim, dtype=dtype)
 
 
