@@ -162,7 +162,8 @@ class Tensor(TensorMath, TensorConvert, TensorRandom):
                     f"has shape {tuple(self.shape)}: pass gradient= (a tensor of that shape) "
                     "or reduce it first, e.g. loss.sum().backward()"
                 )
-            g = xp.ones_like(self._data)
+            g = xp.empty_like(self._data)  # + fill: two C calls; NumPy's ones_like is Python
+            g.fill(1)
         else:
             g = gradient._data if isinstance(gradient, Tensor) else xp.asarray(gradient)
             if g.shape != self._data.shape:

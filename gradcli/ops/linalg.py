@@ -100,7 +100,11 @@ class Linear(Function):
     def backward(self, g):
         x2, w = self.saved_tensors
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
-        gx = (g2 @ w).reshape(self.x_shape) if w is not None else None
+        gx = None
+        if w is not None:
+            gx = g2 @ w
+            if len(self.x_shape) != 2:  # a reshape to the same shape would make a view
+                gx = gx.reshape(self.x_shape)
         gw = g2.T @ x2 if x2 is not None else None
         if not self.has_bias:
             return gx, gw
