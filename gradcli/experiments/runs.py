@@ -18,9 +18,9 @@ The status is told from what the folder holds, in this order:
 - failed: a run of this version (it has the `.gradcli-run` marker) with no last checkpoint;
 - None: nothing tells (an older run's folder copied without its checkpoints and summary).
 
-A failure in the steps after a checkpoint that were not yet logged reads as interrupted:
-today's files cannot tell the two apart. A summary.json with a `status` key (`interrupted` or
-`failed`, with an `error` line) is taken at its word, for runs that write one when they stop.
+Runs since issue 17 write summary.json when they stop as well, with a `status` key
+(`finished`, `interrupted`, or `failed` with an `error` line), taken at its word. For earlier
+runs, a failure in the steps after a checkpoint that were not yet logged reads as interrupted.
 """
 
 from __future__ import annotations
@@ -187,8 +187,11 @@ def _status(folder, record: RunRecord, marker: dict, summary: dict, checkpoint: 
     last, stale = record.steps, ""
     said, steps = summary.get("status"), _int(summary.get("steps"))
     if steps is not None and (last is None or steps >= last):  # it covers the whole run
-        if said in ("interrupted", "failed"):
+        if said == "failed":
             return said, _first_str(summary.get("error")) or ""
+        if said == "interrupted":
+            ck = _int(_dict(checkpoint.get("state")).get("step"))
+            return said, "" if ck is None else f"resumable from step {ck}"
         return "finished", "stopped early" if summary.get("stopped_early") is True else ""
     if steps is not None:
         stale = f"summary.json is from step {steps}, before a resume; "

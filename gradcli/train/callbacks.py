@@ -10,6 +10,7 @@ output is one more registered callback, here or in a module of its own.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -269,6 +270,21 @@ class Summary(Callback):
         return cls(run_dir / "summary.json", command)
 
     def on_train_end(self, trainer, summary):
+        summary["status"] = "finished"
+        self._write(summary)
+
+    # A run that did not finish says so too (`gradcli runs` reads it), best effort: the
+    # interrupt or the error itself must reach the user whatever happens here.
+    def on_interrupt(self, trainer, signum):
+        with contextlib.suppress(OSError):
+            self._write({**trainer.summary(), "status": "interrupted"})
+
+    def on_train_failed(self, trainer, error):
+        text = " ".join(str(error).split())[:300] or type(error).__name__
+        with contextlib.suppress(OSError):
+            self._write({**trainer.summary(), "status": "failed", "error": text})
+
+    def _write(self, summary: dict) -> None:
         if self.command:
             summary["command"] = self.command
         atomic_write(self.path, (json.dumps(summary, indent=2) + "\n").encode())

@@ -10,6 +10,7 @@ the display) is a `Callback` (see `callbacks.py`); the loop only fires events:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import threading
@@ -114,6 +115,13 @@ class Trainer(DataParallel):
             # takes a second) must not leave a finished run without its summary.
             summary = self._summary(time.perf_counter() - started)
             self._fire("on_train_end", summary)
+        except TrainingInterrupted:
+            raise
+        except Exception as error:
+            for cb in self.callbacks:  # each records what it can; the error itself goes on up
+                with contextlib.suppress(Exception):
+                    cb.on_train_failed(self, error)
+            raise
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
@@ -378,6 +386,10 @@ class Trainer(DataParallel):
                 self._stop_signal = signum
 
         return {signum: signal.signal(signum, handler) for signum in STOP_SIGNALS}
+
+    def summary(self) -> dict:
+        """The run so far, as summary.json holds it at the end."""
+        return self._summary(time.perf_counter() - self._started if self._started else 0.0)
 
     def _summary(self, wall: float) -> dict:
         st = self.state

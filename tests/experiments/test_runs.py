@@ -85,8 +85,26 @@ def test_each_ending_has_its_status(runs):
     assert got == {"finished": "finished", "interrupted": "interrupted", "failed": "failed",
                    "resumed": "interrupted", "older": None}  # fmt: skip
     assert "resumable from step 8" in read_run(made["interrupted"]).detail
-    assert "no checkpoint was written" in read_run(made["failed"]).detail
-    assert "before a resume" in read_run(made["resumed"]).detail
+    assert read_run(made["failed"]).detail.startswith("loss is nan at step 2")  # the error
+    said = {k: json.loads((made[k] / "summary.json").read_text())["status"] for k in made
+            if k != "older"}  # fmt: skip
+    assert said == {"finished": "finished", "interrupted": "interrupted", "failed": "failed",
+                    "resumed": "interrupted"}  # fmt: skip
+    assert read_run(made["resumed"]).detail == "resumable from step 26"
+
+
+def test_a_summary_from_before_a_resume_is_stale(runs, tmp_path):
+    """gradcli before issue 17 wrote summary.json only when a run finished: a run resumed for
+    more epochs and then stopped kept its first ending's summary."""
+    _, made = runs
+    older = tmp_path / "again"
+    shutil.copytree(made["resumed"], older)
+    summary = json.loads((older / "summary.json").read_text())
+    summary.update(steps=18, epochs=3)
+    del summary["status"]
+    (older / "summary.json").write_text(json.dumps(summary))
+    record = read_run(older)
+    assert record.status == "interrupted" and "before a resume" in record.detail
 
 
 def test_a_finished_run_reads_as_its_summary_says(runs):
@@ -142,6 +160,7 @@ def test_an_owner_left_without_its_lock_is_a_killed_run(runs, tmp_path):
     _, made = runs
     killed = tmp_path / "killed"
     shutil.copytree(made["interrupted"], killed)
+    (killed / "summary.json").unlink()  # kill -9 leaves no summary of its ending
     owner = {"pid": 999999, "host": "elsewhere", "since": 0}
     (killed / ".gradcli.owner").write_text(json.dumps(owner))
     r = read_run(killed)
