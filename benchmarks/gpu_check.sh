@@ -33,9 +33,9 @@ fi
 mkdir -p benchmarks/results
 status=0
 say "pytest -m gpu on the real CuPy"
-timeout 240 "$PY" -m pytest -q -p no:cacheprovider -m gpu \
+timeout 270 "$PY" -m pytest -q -p no:cacheprovider -m gpu \
     $(grep -rl "mark.gpu" tests --include="test_*.py") 2>&1 | tee benchmarks/results/gpu-pytest.log
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 say "GPU benchmark"
-timeout 200 "$PY" -m benchmarks.gpu "$@" || status=1
+timeout 180 "$PY" -m benchmarks.gpu "$@" || status=1
 exit $status
