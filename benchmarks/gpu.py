@@ -219,6 +219,14 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def save(report: dict, stem: Path) -> str:
+    """Write the JSON and the markdown table; returns the table."""
+    stem.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+    table = markdown(report)
+    stem.with_suffix(".md").write_text(table)
+    return table
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     sys.path.insert(0, str(REPO))
@@ -244,20 +252,18 @@ def main(argv=None) -> int:
         "steps": [],
     }
     print(f"GPU: {report['gpu']['name']} (CuPy {report['gpu']['cupy']})", flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.out / f"gpu-{report['date']}"
     for name in ("mlp", "lenet"):
         for batch in settings["batches"]:
             print(f"training step: {name} batch {batch}", flush=True)
             result = bench(name, batch, settings["rounds"], settings["chunk_s"], not args.no_torch)
             report["steps"].append(result)
+            save(report, stem)  # what is measured survives a timeout
     if settings["epoch"]:
         print("MNIST LeNet epoch on cuda", flush=True)
         report["mnist_epoch"] = mnist_epoch(settings["epoch_steps"])
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"gpu-{report['date']}"
-    stem.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
-    table = markdown(report)
-    stem.with_suffix(".md").write_text(table)
-    print(table, end="")
+    print(save(report, stem), end="")
     print(f"wrote {stem}.json and {stem}.md")
     return 0
 
