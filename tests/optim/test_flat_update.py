@@ -55,7 +55,8 @@ def _batches(n, seed=1):
 
 
 def _bits(t):
-    return np.ascontiguousarray(t._data).view(np.uint8).tobytes()
+    array = t.detach().cpu().numpy() if t.is_cuda else t._data
+    return np.ascontiguousarray(array).view(np.uint8).tobytes()
 
 
 def _state_bits(opt):
@@ -250,3 +251,22 @@ def test_gradients_in_gradient_sync_buckets(flat_mode):
     assert len(GradientSync(World(), runs[1][0].parameters(), bucket_mb=0.0005).buckets) > 1
     _same(runs[1], runs[0])
     assert _is_flat(*runs[1])
+
+
+@pytest.mark.gpu
+def test_flat_update_on_the_gpu(flat_mode):
+    if not gradcli.cuda.is_available():
+        pytest.skip("needs CuPy and a usable CUDA GPU (or the test stand-in)")
+    cls, options = OPTIMIZERS["adam-amsgrad-wd"]
+    batches = [x.to("cuda") for x in _batches(4)]
+    runs = []
+    for on in (False, True):
+        flat_mode(on)
+        make = lambda m: cls(m.parameters(), **options)  # noqa: E731
+        runs.append(_train(make, batches, model=_model().to("cuda")))
+    _same(runs[1], runs[0])
+    assert _is_flat(*runs[1])
+    assert all(p.is_cuda for p in runs[1][0].parameters())
+    assert all(
+        v.is_cuda for s in runs[1][1].state.values() for v in s.values() if hasattr(v, "_data")
+    )
