@@ -28,9 +28,6 @@ from gradcli.backend import device_of, get_array_module
 MAX_MEAN_SIZE = 1 << 15
 _MAX_REBUILDS = 4  # a group whose buffer keeps being re-pointed (two optimizers) stops trying
 _PATIENCE = 3  # steps with another set of gradients before the buffer is rebuilt for that set
-# references to an array held only by its tensor, seen from `_sole_owner`: the slot, the
-# caller's local name and getrefcount's own argument
-_SOLE_REFS = 3
 # every flat parameter buffer, so that a later optimizer may take over its views
 _ARENAS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
@@ -187,8 +184,28 @@ def _worth_it(params) -> bool:
 def _sole_owner(p) -> bool:
     """Whether only `p` holds its array (no view, alias or caller's NumPy array shares it);
     a view of a flat buffer counts as its own when no live FlatGroup lists it any more."""
-    array = p._data
-    base = array.base
+    base = p._data.base
     if base is not None and _ARENAS.get(id(base)) is not base:
         return False
-    return sys.getrefcount(array) <= _SOLE_REFS
+    return _references(p) <= _SOLE_REFS
+
+
+def _references(holder) -> int:
+    """References to `holder._data`, counted the same way for every holder."""
+    array = holder._data
+    return sys.getrefcount(array)
+
+
+class _Slot:
+    __slots__ = ("_data",)
+
+
+def _sole_references() -> int:
+    # what `_references` counts for an object held by one slot only: measured, not assumed,
+    # since how CPython counts a local name and a call argument changes between versions
+    holder = _Slot()
+    holder._data = object()
+    return _references(holder)
+
+
+_SOLE_REFS = _sole_references()
