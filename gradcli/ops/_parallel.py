@@ -1,17 +1,19 @@
 """Splitting a batch over threads, for the numpy kernels of convolution and pooling.
 
 Why: a CNN step spends most of its time in the conv and pool kernels, whose samples are
-independent, and numpy releases the GIL inside large copies, ufuncs and matmul calls. Two threads
-that each take half of the batch ran the LeNet's conv+pool block 1.15x faster at batch 64 and
-1.43x at batch 256 on two cores. This module decides, in one place, whether and how a batch is
-split; the ops only say what one slice of it is.
+independent, and numpy releases the GIL inside large copies, ufuncs and matmul calls (issue 15
+measured two threads, each taking half of the batch, 1.15x faster on the LeNet's conv+pool block
+at batch 64 and 1.43x at batch 256 on two cores). And a kernel that makes several passes over
+its data runs faster on slices that stay in cache. This module decides, in one place, whether
+and how a batch is split; the ops only say what one slice of it is.
 
 - The thread count comes from the thread policy (`gradcli.threads`), never more, and a thread
   gets a slice only when the slice is big enough to pay for the hand-off.
 - While the threads run, BLAS runs one thread per call, so that the two counts do not multiply.
 - Results do not depend on the split: a slice's samples are computed exactly as in one call, and
   sums over the batch are taken by the caller after all slices are done.
-- GPU arrays are never split: CuPy already queues kernels asynchronously.
+- GPU arrays never go to threads (CuPy already queues kernels asynchronously), and are cut
+  only into slices large enough that kernel launches stay few: there, slices bound memory.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from gradcli.backend import device_of
 
 MIN_BYTES = 1 << 18  # per thread: less, and the hand-off (~20-50 us) costs what it saves
 SLICE_BYTES = 1 << 21  # per slice: small enough to stay in cache between a kernel's passes
+GPU_SLICE_BYTES = 1 << 26  # per slice on a GPU: bounds the scratch, not the launches
 
 _pool: ThreadPoolExecutor | None = None
 _blas = None  # threadpoolctl's BLAS controllers, found once
@@ -47,7 +50,7 @@ def for_batch(fn, n: int, like, item_bytes: int) -> None:
     """Call `fn(lo, hi)` on consecutive slices that cover the batch [0, n).
 
     `item_bytes` is what one sample touches (or the scratch it allocates); `like` an array of
-    the batch (its device decides). Slices hold about SLICE_BYTES: the passes a kernel makes
+    the batch (its device decides). CPU slices hold about SLICE_BYTES: the passes a kernel makes
     over a slice then find it in cache (measured on LeNet's convolutions: 15-25% less time than
     whole-batch passes at batch 256), and a slice's scratch stays small. On the CPU, with enough
     work, threads take the slices in turn: when another process holds up one thread, the
@@ -57,10 +60,10 @@ def for_batch(fn, n: int, like, item_bytes: int) -> None:
     """
     if n == 0:
         return
-    parts = 1
-    if n > 1 and device_of(like).type == "cpu":
+    parts, cpu = 1, device_of(like).type == "cpu"
+    if n > 1 and cpu:
         parts = max(1, min(workers(), n, n * item_bytes // MIN_BYTES))
-    count = max(1, -(-n * item_bytes // SLICE_BYTES))
+    count = max(1, -(-n * item_bytes // (SLICE_BYTES if cpu else GPU_SLICE_BYTES)))
     count = min(n, -(-count // parts) * parts)  # a multiple of the threads: balanced
     bounds = [n * i // count for i in range(count + 1)]
     slices = zip(bounds[:-1], bounds[1:])

@@ -20,6 +20,7 @@ def split(monkeypatch, threads, slice_bytes=None):
     monkeypatch.setattr(parallel, "MIN_BYTES", 1)
     if slice_bytes is not None:
         monkeypatch.setattr(parallel, "SLICE_BYTES", slice_bytes)
+        monkeypatch.setattr(parallel, "GPU_SLICE_BYTES", slice_bytes)
 
 
 def conv_step(x, w, b, **kw):
@@ -143,3 +144,15 @@ def test_empty_batch_runs_forward_and_backward(monkeypatch, stride):
     assert tuple(y.shape) == (0, 3, 8 // stride // 2, 8 // stride // 2)
     assert tuple(x.grad.shape) == (0, 2, 8, 8)
     np.testing.assert_array_equal(w.grad.numpy(), np.zeros((3, 2, 3, 3), np.float32))
+
+
+@pytest.mark.gpu
+def test_gpu_batches_are_cut_only_for_memory(monkeypatch):
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    x = gradcli.tensor(np.ones((256, 1), np.float32), device="cuda")._data
+    calls = []
+    parallel.for_batch(lambda lo, hi: calls.append((lo, hi)), 256, x, 84 << 10)  # LeNet's conv2
+    assert calls == [(0, 256)]  # 21 MiB of scratch: one slice, few kernel launches
+    calls.clear()
+    parallel.for_batch(lambda lo, hi: calls.append((lo, hi)), 256, x, 1 << 20)
+    assert len(calls) == 4 and calls[-1][1] == 256  # 256 MiB: bounded by GPU_SLICE_BYTES
