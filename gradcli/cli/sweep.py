@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from gradcli import threads
 from gradcli.cli import options
 from gradcli.cli.progress import Quiet, duration
 from gradcli.errors import ConfigError
@@ -118,6 +119,7 @@ def sweep(
                            metric=metric, prune=prune, jobs=jobs, storage=storage, study=study,
                            folder=sweep_dir, device=device, data_root=data)  # fmt: skip
     jobs = jobs or swept.spec.jobs
+    threads.configure()  # trials trained here (--jobs 1) share the cores as `gradcli train` does
     try:
         found = lib.run(swept, jobs, _Lines(), display=[Quiet()])
     except lib.SweepInterrupted as e:

@@ -22,7 +22,7 @@ from filelock import FileLock, Timeout
 from gradcli.errors import GradcliError
 from gradcli.experiments.sweep_report import TrialRecord, record, records
 from gradcli.experiments.sweep_store import Sweep, host_attrs
-from gradcli.experiments.sweep_trial import STORAGE_ENV, _fail, run_trial
+from gradcli.experiments.sweep_trial import STORAGE_ENV, fail_trial, run_trial
 from gradcli.train.state import TrainingInterrupted
 
 _POLL_S = 0.2
@@ -96,7 +96,7 @@ def _serial(sweep: Sweep, listener: Listener, display) -> None:
         raise SweepInterrupted(sweep) from None
     except Exception as e:  # a bug in a trial: it is marked failed, and the sweep stops
         if trial is not None and record(sweep, trial.number).state == "running":
-            _fail(sweep, trial, e)
+            fail_trial(sweep, trial, e)
         raise
 
 

@@ -21,8 +21,9 @@ import socket
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from gradcli.config.load import read_config
 from gradcli.errors import ConfigError, GradcliError
-from gradcli.experiments.sweep_space import Param, parse
+from gradcli.experiments.sweep_space import Param, check, override, parse
 
 SPEC_FILE, CONFIG_FILE, DB_FILE = "sweep.json", "config.yaml", "study.db"
 FORMAT = "gradcli-sweep/1"
@@ -108,8 +109,6 @@ class Sweep:
 
     def overrides(self, values: dict) -> list[str]:
         """The `--set` items of a trial with these parameter values."""
-        from gradcli.experiments.sweep_space import override
-
         return [*self.spec.sets, *(override(p.key, values[p.key]) for p in self.params)]
 
     def counted(self) -> list:
@@ -216,8 +215,6 @@ def _safe(url: str) -> str:
 
 def load(folder: Path, storage: str | None = None) -> Sweep:
     """The sweep in `folder` (for --resume), its params checked again against its config."""
-    from gradcli.config.load import read_config
-
     folder = Path(folder)
     path = folder / SPEC_FILE
     try:
@@ -230,8 +227,6 @@ def load(folder: Path, storage: str | None = None) -> Sweep:
     spec = SweepSpec.from_dict(data, str(path))
     if storage is not None:
         spec.storage = storage
-    from gradcli.experiments.sweep_space import check
-
     raw, source = read_config(folder / CONFIG_FILE)
     params = check([parse(t) for t in spec.params], raw, source, spec.sets)
     return Sweep(folder, spec, params)

@@ -79,7 +79,7 @@ def run_trial(sweep: Sweep, trial, display=()) -> None:
     try:
         run = _start(sweep, trial, display)
     except GradcliError as e:
-        _fail(sweep, trial, e)
+        fail_trial(sweep, trial, e)
         return
     except KeyboardInterrupt:
         sweep.requeue(trial.number, "interrupted")
@@ -95,7 +95,7 @@ def run_trial(sweep: Sweep, trial, display=()) -> None:
         sweep.requeue(trial.number, "interrupted")
         raise
     except GradcliError as e:
-        _fail(sweep, trial, e)
+        fail_trial(sweep, trial, e)
         return
     trainer = run.trainer
     history = trainer.state.history
@@ -104,15 +104,13 @@ def run_trial(sweep: Sweep, trial, display=()) -> None:
     if pruning.pruned_at is not None:
         sweep.study.tell(trial, state=states.PRUNED)
     elif not values:
-        _fail(sweep, trial, GradcliError(f"no epoch reported {sweep.spec.metric}"))
+        fail_trial(sweep, trial, GradcliError(f"no epoch reported {sweep.spec.metric}"))
     else:
-        pick = max if sweep.spec.direction == "maximize" else min
-        best = pick(values, key=lambda v: v[1])
-        trial.set_user_attr("metric_name", best[0])
-        sweep.study.tell(trial, best[1])
+        pick = max if sweep.spec.direction == "maximize" else min  # the best epoch
+        sweep.study.tell(trial, pick(v[1] for v in values))
 
 
-def _fail(sweep: Sweep, trial, error: Exception) -> None:
+def fail_trial(sweep: Sweep, trial, error: Exception) -> None:
     trial.set_user_attr("error", " ".join(str(error).split())[:500])
     sweep.study.tell(trial, state=optuna().trial.TrialState.FAIL)
 
@@ -122,11 +120,10 @@ def worker_main(argv: list[str]) -> int:
     closes. Ctrl-C stops the running trial after its checkpoint (it requeues itself)."""
     import os
 
-    folder = Path(argv[0])
-    if os.environ.get("GRADCLI_THREADS"):  # the lead split the cores between its J workers
-        from gradcli import threads
+    from gradcli import threads
 
-        threads.configure()
+    threads.configure()  # $GRADCLI_THREADS: the lead split the cores between its J workers
+    folder = Path(argv[0])
     sweep = load(folder, os.environ.get(STORAGE_ENV) or None)
     try:
         for line in sys.stdin:
@@ -136,7 +133,7 @@ def worker_main(argv: list[str]) -> int:
             except (TrainingInterrupted, KeyboardInterrupt):
                 raise
             except Exception as e:  # noqa: BLE001 - a bug: the trial says it, the next one runs
-                _fail(sweep, trial, e)
+                fail_trial(sweep, trial, e)
                 print(f"trial {trial.number}: {type(e).__name__}: {e}", file=sys.stderr)
     except (TrainingInterrupted, KeyboardInterrupt):
         return 130
