@@ -91,6 +91,12 @@ def test_four_trial_sweep_through_the_cli(tmp_path):
     assert (folder / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     values = [r.value for r in lib.records(swept)]
     assert values == sorted(values) and len(values) == 4
+    # a finished sweep grows with --resume and a new total: one more trial, the rest kept
+    more = gradcli("sweep", "--resume", folder, "--trials", "5")
+    out, _ = more.communicate(timeout=300)
+    assert more.returncode == 0, out
+    assert "trial 4 started" in out and "trial 3 started" not in out
+    assert len(lib.records(lib.load(folder))) == 5
 
 
 def test_grid_covers_exactly_the_grid(tmp_path):
