@@ -4,13 +4,14 @@ the CLI, grids, pruning, the config's sweep: section, and trials in parallel pro
 import itertools
 import json
 import os
+import sys
 
 import pytest
 import yaml
 from sweep_helpers import gradcli, sweep_folders, tiny_config
 
 from gradcli.config.load import load_config
-from gradcli.errors import ConfigError
+from gradcli.errors import ConfigError, GradcliError
 from gradcli.experiments import sweep as lib
 from gradcli.experiments.sweep_pool import child_env
 from gradcli.experiments.sweep_space import parse
@@ -191,3 +192,10 @@ def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(tmp_path):
     assert found[-5].error == "spirals: n_samples must be a positive integer, got -5"
     best_yaml, _ = lib.finish(sweep)
     assert load_config(best_yaml).data.options["n_samples"] == 300
+
+
+def test_without_optuna_the_error_names_the_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "optuna", None)  # `import optuna` raises ImportError
+    with pytest.raises(GradcliError, match=r"^sweeps need Optuna: pip install 'gradcli\[sweep\]'$"):
+        lib.create(tiny_config(tmp_path), ["optimizer.lr=0.1,0.2"])
+    assert not (tmp_path / "runs").exists()
