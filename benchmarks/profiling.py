@@ -179,12 +179,12 @@ def _ms(seconds, steps):
     return f"{1e3 * seconds / steps:.3f}"
 
 
-def report(network: str, batch: int, steps: int, top: int, console: Console) -> None:
+def report(network: str, batch: int, steps: int, top: int, console: Console, threads=None) -> None:
     x, y = random_batch(batch)
     gradcli.manual_seed(0)
     model = gradcli_model(network)
     step = GradcliStep(model, x, y)
-    net = REFERENCE[network](batch, params=numpy_state(model))
+    net = REFERENCE[network](batch, params=numpy_state(model), threads=threads)
     step(3)
     ph = phases(step, steps)
     g, g_total, r, r_total = kernels(step, net, x, y, steps)
@@ -256,8 +256,8 @@ def main(argv=None) -> int:
     p.add_argument(
         "--threads",
         type=int,
-        help="gradcli.set_num_threads(N): BLAS threads and gradcli's conv/pool workers "
-        "(default: the thread policy's default, every available core)",
+        help="gradcli.set_num_threads(N) (BLAS threads and gradcli's conv/pool workers) and the "
+        "numpy reference's threads (default: every available core; the reference: BLAS's count)",
     )
     p.add_argument(
         "--clock",
@@ -277,7 +277,7 @@ def main(argv=None) -> int:
     console = Console(highlight=False, width=132)
     for network in args.network.split(","):
         for batch in args.batch.split(","):
-            report(network.strip(), int(batch), args.steps, args.top, console)
+            report(network.strip(), int(batch), args.steps, args.top, console, args.threads)
     return 0
 
 
