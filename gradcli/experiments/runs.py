@@ -192,6 +192,9 @@ def _status(folder, record: RunRecord, marker: dict, summary: dict, checkpoint: 
         if said == "interrupted":
             ck = _int(_dict(checkpoint.get("state")).get("step"))
             return said, "" if ck is None else f"resumable from step {ck}"
+        pruned = _dict(_dict(summary.get("sweep")).get("pruned"))
+        if pruned:
+            return "finished", f"pruned by its sweep at epoch {pruned.get('epoch', '?')}"
         return "finished", "stopped early" if summary.get("stopped_early") is True else ""
     if steps is not None:
         stale = f"summary.json is from step {steps}, before a resume; "

@@ -286,3 +286,14 @@ def test_cli_help_and_a_missing_folder(tmp_path):
     missing = gradcli("runs", tmp_path / "none")
     assert missing.returncode == 1
     assert missing.stderr.startswith("error:") and len(missing.stderr.splitlines()) == 1
+
+
+def test_a_trial_its_sweep_pruned_says_so(runs, tmp_path):
+    _, made = runs
+    trial = tmp_path / "trial"
+    shutil.copytree(made["finished"], trial)
+    summary = json.loads((trial / "summary.json").read_text())
+    summary["sweep"] = {"trial": 3, "pruned": {"epoch": 2, "value": 0.4}}
+    (trial / "summary.json").write_text(json.dumps(summary))
+    record = read_run(trial)
+    assert (record.status, record.detail) == ("finished", "pruned by its sweep at epoch 2")
