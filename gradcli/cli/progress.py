@@ -88,7 +88,7 @@ class Header(Callback):
         params = sum(p.numel() for p in trainer.model.parameters())
         c, policy = trainer.config, threads.policy()
         where = str(trainer.device)
-        if policy is not None and trainer.device.type == "cpu":
+        if policy is not None and getattr(trainer.device, "type", "cpu") == "cpu":
             where += f", {policy.describe()}"
         self.console.print(
             f"[bold]{escape(c.name)}[/bold]  device {escape(where)}  "
