@@ -97,7 +97,10 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     keep_freed_memory()
     tmp = Path(tempfile.mkdtemp(prefix="gradcli-loggers-"))
-    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp / 'mlflow.db'}"
+    os.environ["MLFLOW_TRACKING_URI"] = uri = f"sqlite:///{tmp / 'mlflow.db'}"
+    from mlflow.tracking import MlflowClient  # else MLflow would keep artifacts in ./mlruns
+
+    MlflowClient(uri).create_experiment("bench", (tmp / "artifacts").as_uri())
     names = list(CONTENDERS)
     one_run(tmp / "warmup", CONTENDERS["all"], args.log_every)  # imports, the MLflow database
     results = {n: defaultdict(list) for n in names}
