@@ -23,6 +23,9 @@ class DatasetInfo:
     num_classes: int | None = None
     class_names: tuple[str, ...] | None = None
     source: str = ""  # folder or file it came from, or "synthetic"
+    # One sample as the files hold it, before transforms such as flatten change input_shape:
+    # what `predict` and `export` take. None where the two are the same (as load_dataset gives).
+    raw_input_shape: tuple[int, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain types, for writing into a run folder."""
@@ -30,6 +33,8 @@ class DatasetInfo:
         out["input_shape"] = list(self.input_shape)
         out["target_shape"] = list(self.target_shape)
         out["class_names"] = None if self.class_names is None else list(self.class_names)
+        if self.raw_input_shape is not None:
+            out["raw_input_shape"] = list(self.raw_input_shape)
         return out
 
 

@@ -99,5 +99,6 @@ def build_datasets(
         test_ds = TensorDataset(*pipe(xt, yt))
         if x is None:
             x, y = test_ds.arrays
-    shapes = {"input_shape": tuple(x.shape[1:]), "target_shape": tuple(y.shape[1:])}
+    shapes = {"input_shape": tuple(x.shape[1:]), "target_shape": tuple(y.shape[1:]),
+              "raw_input_shape": info.raw_input_shape or tuple(info.input_shape)}  # fmt: skip
     return DataSplits(train, val, test_ds, dataclasses.replace(info, **shapes), pipe)

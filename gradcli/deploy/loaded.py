@@ -131,12 +131,15 @@ def _info(d: dict, ck_path: Path) -> DatasetInfo:
             num_classes=d.get("num_classes"),
             class_names=tuple(d["class_names"]) if d.get("class_names") else None,
             source=d.get("source", ""),
+            raw_input_shape=tuple(d["raw_input_shape"]) if d.get("raw_input_shape") else None,
         )
     except (KeyError, TypeError) as e:
         raise CheckpointError(f"{ck_path}: its dataset description is incomplete ({e})") from None
 
 
 def _raw_shape(config, info: DatasetInfo, pipe: Pipeline) -> tuple[int, ...]:
+    if info.raw_input_shape is not None:  # recorded by runs since issue 16
+        return tuple(info.raw_input_shape)
     if not any(t.name == "flatten" for t in pipe.transforms):
         return tuple(info.input_shape)  # no transform changes the shape
     d = config.data

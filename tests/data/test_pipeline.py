@@ -16,6 +16,9 @@ def test_build_datasets_splits_and_fits_on_train_only():
     )
     assert len(splits.train) == 400 and len(splits.val) == 100 and len(splits.test) == 30
     assert splits.info.input_shape == (144,) and splits.info.target_shape == (10,)
+    # what predict and export take: a sample as the files hold it, before flatten
+    assert splits.info.raw_input_shape == (1, 12, 12)
+    assert splits.info.to_dict()["raw_input_shape"] == [1, 12, 12]
     x_all, y_all = splits.train.dataset.arrays
     train_x = x_all[splits.train.indices]
     assert abs(float(train_x.mean())) < 1e-4 and abs(float(train_x.std()) - 1) < 1e-3
