@@ -125,8 +125,12 @@ def main(argv=None) -> int:
         set_threads(args.threads)
     from rich.console import Console
 
+    import gradcli
     from benchmarks import e2e, memory, ops, report, training
     from benchmarks.timing import warm_allocator
+
+    if args.threads is not None:  # gradcli's own conv/pool workers too, not only BLAS
+        gradcli.set_num_threads(args.threads)
 
     settings = dict(QUICK if args.quick else FULL)
     if args.rounds is not None:
