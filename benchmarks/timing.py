@@ -13,6 +13,9 @@ import statistics
 import time
 from collections.abc import Callable
 
+# Idle time before each chunk: OpenBLAS's and OpenMP's threads busy-wait ~0.1 s after their
+# last call before they sleep, and must not spin on the cores the next contender runs on.
+SETTLE_S = 0.15
 Runner = Callable[[int], object]  # runner(n) does n iterations; may have a reset() method
 
 
@@ -60,6 +63,7 @@ def interleave(runners: dict[str, Runner], rounds: int, chunk_s: float) -> dict[
         k = r % len(names)
         gc.collect()  # a collection triggered by one contender must not bill the next one
         for name in names[k:] + names[:k]:
+            time.sleep(SETTLE_S)
             times[name].append(timed_chunk(runners[name], batches[name], chunk_s))
     return times
 

@@ -9,17 +9,8 @@ tensor([[3., 3.],
 """
 
 import builtins as _builtins
-import os as _os
-import sys as _sys
 
-# OpenBLAS's threads busy-wait for ~0.1 s after every threaded call before they sleep; that
-# spinning takes the core gradcli's own convolution threads (and any other process) need next:
-# a LeNet step at batch 256 ran 1.36x faster on two threads with it off, 1.08x with it on.
-# The shortest wait is set here, before numpy loads OpenBLAS, unless the user chose one.
-if "numpy" not in _sys.modules:
-    _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
-
-import numpy as _np  # noqa: E402
+import numpy as _np
 
 from gradcli import accelerator, backends, cuda, linalg, nn, optim, utils
 from gradcli.autograd.grad_mode import (

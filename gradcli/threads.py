@@ -112,7 +112,6 @@ class ThreadPolicy:
         self.busy_elsewhere = 0.0  # cores' worth, as last measured (auto mode)
         self._use = None if fixed or self.cap == 1 else _CpuUse(_cpus())
         self._next = 0.0
-        self._limiter = None
 
     def start(self) -> ThreadPolicy:
         """Apply the count now; in auto mode after a short first look at the machine."""
@@ -141,11 +140,9 @@ class ThreadPolicy:
         self.count = max(1, min(self.cap, math.floor(free + _ROUND_UP)))
 
     def _apply(self) -> None:
-        from threadpoolctl import ThreadpoolController
-
-        if self._limiter is None:
-            self._limiter = ThreadpoolController()
-        self._limiter.limit(limits=self.count)
+        _controller().limit(limits=self.count)
+        if _kernel_threads:
+            _controller().limit(limits=1, user_api="blas")
 
     def describe(self) -> str:
         """'2 threads' / '1 thread (auto: 1.0 of 2 cores busy elsewhere)' for the run header."""
@@ -156,6 +153,29 @@ class ThreadPolicy:
 
 
 _policy: ThreadPolicy | None = None
+_kernel_threads = False  # gradcli's own kernels split batches over threads: BLAS keeps one
+_ctl = None
+
+
+def _controller():
+    global _ctl
+    if _ctl is None:
+        from threadpoolctl import ThreadpoolController
+
+        _ctl = ThreadpoolController()
+    return _ctl
+
+
+def kernels_take_threads() -> None:
+    """Called when gradcli's convolution and pooling kernels first split a batch over threads:
+    from then on BLAS runs one thread per call. Its idle threads busy-wait ~0.1 s after every
+    threaded call, on the cores the kernel threads need next (a LeNet step at batch 256 gained
+    1.36x from a second core with BLAS at one thread, 1.08x with two), and a CNN's few small
+    linear layers gain nothing from a second BLAS thread."""
+    global _kernel_threads
+    if not _kernel_threads:
+        _kernel_threads = True
+        _controller().limit(limits=1, user_api="blas")
 
 
 def configure(threads: int | str | None = None, share: int = 1) -> ThreadPolicy:

@@ -9,7 +9,8 @@ and how a batch is split; the ops only say what one slice of it is.
 
 - The thread count comes from the thread policy (`gradcli.threads`), never more, and a thread
   gets a slice only when the slice is big enough to pay for the hand-off.
-- While the threads run, BLAS runs one thread per call, so that the two counts do not multiply.
+- Once the kernels use threads, BLAS runs one thread per call (`threads.kernels_take_threads`),
+  so that the two counts do not multiply and BLAS's spinning threads do not take their cores.
 - Results do not depend on the split: a slice's samples are computed exactly as in one call, and
   sums over the batch are taken by the caller after all slices are done.
 - GPU arrays never go to threads (CuPy already queues kernels asynchronously), and are cut
@@ -30,7 +31,6 @@ SLICE_BYTES = 1 << 21  # per slice: small enough to stay in cache between a kern
 GPU_SLICE_BYTES = 1 << 26  # per slice on a GPU: bounds the scratch, not the launches
 
 _pool: ThreadPoolExecutor | None = None
-_blas = None  # threadpoolctl's BLAS controllers, found once
 _default_workers: int | None = None
 
 
@@ -71,13 +71,13 @@ def for_batch(fn, n: int, like, item_bytes: int) -> None:
         for lo, hi in slices:
             fn(lo, hi)
         return
+    threads.kernels_take_threads()
     batch = _Batch(fn, slices)
-    with _one_blas_thread():
-        pool = _executor()
-        for _ in range(parts - 1):
-            pool.submit(batch.work)
-        batch.work()
-        batch.wait()
+    pool = _executor()
+    for _ in range(parts - 1):
+        pool.submit(batch.work)
+    batch.work()
+    batch.wait()
 
 
 class _Batch:
@@ -121,26 +121,6 @@ def _executor() -> ThreadPoolExecutor:
         # threads start lazily, only as many as are ever busy at once
         _pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="gradcli-kernel")
     return _pool
-
-
-class _one_blas_thread:
-    """Set BLAS to one thread per call for the duration (a process-wide setting in OpenBLAS)."""
-
-    def __enter__(self):
-        global _blas
-        if _blas is None:
-            from threadpoolctl import ThreadpoolController
-
-            _blas = ThreadpoolController().select(user_api="blas").lib_controllers
-        self.saved = [(lib, lib.get_num_threads()) for lib in _blas]
-        for lib, count in self.saved:
-            if count != 1:
-                lib.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        for lib, count in self.saved:
-            if count != 1:
-                lib.set_num_threads(count)
 
 
 def _forget_pool():

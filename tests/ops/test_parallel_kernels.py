@@ -9,6 +9,7 @@ from gradcheck import gradcheck
 
 import gradcli
 import gradcli.ops._parallel as parallel
+from gradcli import threads
 from gradcli.ops.conv import conv2d
 from gradcli.ops.pool import max_pool2d
 
@@ -103,20 +104,24 @@ def test_for_batch_stays_on_one_thread_for_small_work():
     assert names == [threading.current_thread().name]
 
 
-def test_for_batch_raises_a_slice_error_and_restores_blas(monkeypatch):
-    from threadpoolctl import threadpool_info
+def test_for_batch_raises_a_slice_error_and_keeps_blas_to_one_thread(monkeypatch):
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     split(monkeypatch, 2)
-    before = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    monkeypatch.setattr(threads, "_kernel_threads", False)
 
     def fn(lo, hi):
         if lo > 0:
             raise ValueError("slice failed")
 
-    with pytest.raises(ValueError, match="slice failed"):
-        parallel.for_batch(fn, 4, np.zeros(4), 4)
-    after = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
-    assert after == before
+    with threadpool_limits(limits=2, user_api="blas"):  # restored on exit
+        with pytest.raises(ValueError, match="slice failed"):
+            parallel.for_batch(fn, 4, np.zeros(4), 4)
+        # the kernels took the cores: BLAS spinning threads would take them back
+        assert {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"} == {1}
+        policy = threads.ThreadPolicy(fixed=2).start()  # a policy keeps it so as well
+        assert policy.count == 2
+        assert {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"} == {1}
 
 
 @pytest.mark.gpu
