@@ -37,7 +37,6 @@ Layouts follow PyTorch: activations (N, C, H, W), conv weights (O, C, kH, kW), l
 from __future__ import annotations
 
 import math
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -45,18 +44,11 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from threadpoolctl import ThreadpoolController
 
+from benchmarks.torch_ref import blas_threads
+
 F32 = np.float32
 SLICE_BYTES = 1 << 21  # a slice's working set
 MIN_BYTES = 1 << 18  # per thread: less is not worth a hand-off
-
-
-def blas_threads() -> int:
-    """The thread count numpy's BLAS uses (its environment variable, else every core)."""
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        value = os.environ.get(var, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    return os.cpu_count() or 1
 
 
 class _Slices:

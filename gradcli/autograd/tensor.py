@@ -62,20 +62,7 @@ class Tensor(TensorMath, TensorConvert, TensorRandom):
     @classmethod
     def _make(cls, array, requires_grad=False, grad_fn=None) -> Tensor:
         """Wrap an array without copying or checking (the engine's fast path)."""
-        if cls is Tensor:
-            return wrap(array, requires_grad, grad_fn)
-        t = object.__new__(cls)
-        if isinstance(array, np.generic):  # ufuncs turn 0-d results into NumPy scalars
-            array = np.asarray(array)
-        t._data = array
-        t._requires_grad = requires_grad
-        t.grad = None
-        t.grad_fn = grad_fn
-        t._vc = [0]
-        t._acc = None
-        t._hooks = None
-        t._retains_grad = False
-        return t
+        return wrap(array, requires_grad, grad_fn, cls)
 
     # ---- autograd attributes -----------------------------------------------------------------
 
@@ -330,9 +317,9 @@ _generic = np.generic
 _new = object.__new__
 
 
-def wrap(array, requires_grad=False, grad_fn=None) -> Tensor:
-    """`Tensor._make` for the plain Tensor class: every op's result is made here."""
-    t = _new(Tensor)
+def wrap(array, requires_grad=False, grad_fn=None, cls=None) -> Tensor:
+    """`Tensor._make` without the classmethod binding: every op's result is made here."""
+    t = _new(cls or Tensor)
     if type(array) is not _ndarray and isinstance(array, _generic):
         array = np.asarray(array)  # ufuncs turn 0-d results into NumPy scalars
     t._data = array
