@@ -147,7 +147,7 @@ class ThreadPolicy:
     def describe(self) -> str:
         """'2 threads' / '1 thread (auto: 1.0 of 2 cores busy elsewhere)' for the run header."""
         text = f"{self.count} thread{'s' if self.count != 1 else ''}"
-        if self.fixed is None and self.count < self.cores:
+        if self.fixed is None and self.count < self.cap:
             text += f" (auto: {self.busy_elsewhere:.1f} of {self.cores} cores busy elsewhere)"
         return text
 
