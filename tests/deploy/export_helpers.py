@@ -9,7 +9,7 @@ import gradcli
 from gradcli import nn
 from gradcli.config.build import build_model
 from gradcli.config.load import Source, load_data
-from gradcli.deploy.onnx_check import TOLERANCE, run_onnx
+from gradcli.deploy.onnx_check import RELATIVE, TOLERANCE, run_onnx
 from gradcli.deploy.onnx_export import model_to_onnx
 
 
@@ -66,7 +66,7 @@ def assert_matches(model, shape, batches=(3, 1), transforms=None, raw=None):
         expected = gradcli_out(model, x if transforms is None else _apply(transforms, x))
         got = run_onnx(data, x)
         assert got.shape == expected.shape
-        tolerance = TOLERANCE * max(1.0, np.abs(expected).max())
+        tolerance = max(TOLERANCE, RELATIVE * np.abs(expected).max())
         np.testing.assert_allclose(got, expected, rtol=0, atol=tolerance)
     return proto
 
