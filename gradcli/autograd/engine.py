@@ -117,11 +117,11 @@ def _run(roots, retain_graph, create_graph, capture):
 
 def _run_plain(grads, deps, retain_graph):
     """`_run` for a plain `loss.backward()` (arrays, into `.grad`): the same steps without the
-    capture and create_graph branches, and with `_pass_on` written out, since every training
-    step pays for this loop once per node."""
+    capture and create_graph branches, which every training step would pay for once per
+    node."""
     ready = [n for n in grads if not deps[n]]
     stored = set()  # ids of arrays already stored as some leaf's .grad: a second leaf copies
-    pop, push, received = ready.pop, ready.append, grads.get
+    pop = ready.pop
     while ready:
         node = pop()
         g = grads.pop(node, None)
@@ -138,22 +138,7 @@ def _run_plain(grads, deps, retain_graph):
                 in_grads = (in_grads,)
         if not retain_graph:
             node._saved = None  # free what forward saved as soon as it is used
-        i = -1
-        for nxt, _ in node.next_functions:
-            i += 1
-            if nxt is None:
-                continue
-            if in_grads is not None:
-                ig = in_grads[i]
-                if ig is not None:
-                    prev = received(nxt)
-                    # out of place: the same array may also have been passed to another node
-                    grads[nxt] = ig if prev is None else prev + ig
-            remaining = deps[nxt] - 1
-            deps[nxt] = remaining
-            if not remaining:
-                push(nxt)
-
+        _pass_on(node, in_grads, grads, deps, ready)
 
 def _pass_on(node, in_grads, grads, deps, ready):
     """Add each input gradient to what its next node has received; queue the nodes whose
