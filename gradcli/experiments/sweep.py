@@ -28,7 +28,7 @@ from gradcli.experiments.sweep_store import (
     open_study,
     optuna,
 )
-from gradcli.train.run import new_run_dir
+from gradcli.train.run import claim_empty_dir, new_run_dir
 
 __all__ = ["create", "join", "load", "run", "finish", "records", "Sweep", "SweepInterrupted"]
 SAMPLERS = ("tpe", "random", "grid")
@@ -118,10 +118,9 @@ def _new_folder(folder, base) -> Path:
         if folder is None:
             return new_run_dir(Path(base.output.runs_dir) / base.name, "sweeps")
         folder = Path(folder)
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        if not claim_empty_dir(folder):
             raise ConfigError(f"--sweep-dir {folder} is not an empty folder; give a new one, "
                               f"or --resume {folder} to continue its sweep")  # fmt: skip
-        folder.mkdir(parents=True, exist_ok=True)
         return folder
     except OSError as e:
         raise ConfigError(

@@ -49,6 +49,15 @@ def new_run_dir(runs_dir: str | Path, name: str) -> Path:
     raise FileExistsError(f"could not create a new run folder under {base}")
 
 
+def claim_empty_dir(path: Path) -> bool:
+    """Create `path`, or take it when it is an empty folder; False when it holds anything (a
+    user's folder is never written into). OSError when it cannot be made."""
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        return False
+    path.mkdir(parents=True, exist_ok=True)
+    return True
+
+
 def mark(run_dir: Path, config) -> None:
     """Write the marker and the fully resolved config into a new run folder."""
     marker = {"format": "gradcli-run/1", "name": config.name, "created": time.time()}

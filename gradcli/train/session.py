@@ -22,7 +22,7 @@ from gradcli.errors import CheckpointError, ConfigError, GradcliError
 from gradcli.train import checkpoint as ckpt_io
 from gradcli.train.callbacks import Checkpoints, run_outputs
 from gradcli.train.loggers import check_loggers  # importing it registers the loggers
-from gradcli.train.run import RunLock, is_run_dir, mark, new_run_dir
+from gradcli.train.run import RunLock, claim_empty_dir, is_run_dir, mark, new_run_dir
 from gradcli.train.state import NonFiniteError, TrainingInterrupted
 from gradcli.train.trainer import Trainer
 
@@ -244,11 +244,10 @@ def _new_folder(config, run_dir) -> Path:
     try:
         if run_dir is None:
             return new_run_dir(path, config.name)
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        if not claim_empty_dir(path):
             raise ConfigError(
                 f"--run-dir {path} is not an empty folder; runs are never overwritten"
             )
-        path.mkdir(parents=True, exist_ok=True)
         return path
     except OSError as e:
         raise ConfigError(
