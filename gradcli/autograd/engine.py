@@ -140,6 +140,7 @@ def _run_plain(grads, deps, retain_graph):
             node._saved = None  # free what forward saved as soon as it is used
         _pass_on(node, in_grads, grads, deps, ready)
 
+
 def _pass_on(node, in_grads, grads, deps, ready):
     """Add each input gradient to what its next node has received; queue the nodes whose
     every incoming edge has now been handled."""
